@@ -1,0 +1,88 @@
+/* bigvm: the flavor file, parsed and validated.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+/* Largest flavor file bigvm reads; a flavor is a few hundred bytes. */
+#define BIGVM_FLAVOR_MAX_BYTES (256 * 1024)
+
+typedef enum {
+  BIGVM_PHYS_ADDR_DEFAULT,     /* no hw:maxphysaddr_mode */
+  BIGVM_PHYS_ADDR_EMULATE,
+  BIGVM_PHYS_ADDR_PASSTHROUGH,
+} BigvmPhysAddrMode;
+
+typedef enum {
+  BIGVM_FIRMWARE_BIOS,
+  BIGVM_FIRMWARE_UEFI,
+} BigvmFirmwareType;
+
+/* hw:mem_page_size, as Nova reads it (nova/virt/hardware.py
+ * _numa_get_pagesize_constraints). */
+typedef enum {
+  BIGVM_PAGES_UNSET,
+  BIGVM_PAGES_SMALL,
+  BIGVM_PAGES_LARGE,
+  BIGVM_PAGES_ANY,
+  BIGVM_PAGES_SIZE,            /* page_size_bytes holds it */
+} BigvmPageRequest;
+
+typedef struct {
+  GArray *cpus;                /* guint, ascending */
+  guint64 mem_bytes;
+} BigvmNumaNode;
+
+typedef struct {
+  char *path;                  /* as given, for messages */
+  GHashTable *lines;           /* key -> line (GUINT_TO_POINTER) */
+  GPtrArray *warnings;         /* "FILE:LINE: KEY: ..." */
+
+  char *name;
+  guint64 ram_bytes;
+  guint vcpus;
+
+  BigvmPhysAddrMode phys_addr_mode;
+  guint phys_addr_bits;        /* 0 unless emulate */
+
+  char *machine_type;          /* NULL: the default, q35 */
+  BigvmFirmwareType firmware;
+  char *cpu_model;             /* NULL: chosen by the planner */
+  GStrv cpu_flags;             /* "+feature" / "-feature", never NULL */
+
+  guint64 maxmem_bytes;        /* 0: no memory hotplug */
+  guint mem_slots;
+  char *nvram;                 /* absolute path, or NULL */
+
+  BigvmPageRequest page_request;
+  guint64 page_size_bytes;
+
+  GPtrArray *numa_nodes;       /* BigvmNumaNode; empty: no NUMA */
+  guint cpu_sockets, cpu_cores, cpu_threads; /* 0: not given */
+} BigvmFlavor;
+
+/* Reads PATH (a regular file, at most BIGVM_FLAVOR_MAX_BYTES) and parses it.
+ * Unreadable: BIGVM_ERROR_NO_INPUT.  Invalid: BIGVM_ERROR_FLAVOR, with every
+ * problem found, one "FILE:LINE: KEY: ..." line each. */
+BigvmFlavor *bigvm_flavor_load (const char *path, GError **error);
+
+/* Parses DATA; PATH names it in messages and BASE_DIR anchors relative
+ * paths in values. */
+BigvmFlavor *bigvm_flavor_parse (const char *path, const char *base_dir,
+                                 const char *data, gsize len, GError **error);
+
+void bigvm_flavor_free (BigvmFlavor *flavor);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmFlavor, bigvm_flavor_free)
+
+/* Where KEY was set: "FILE:LINE: KEY", or "FILE: KEY" when the flavor
+ * leaves it out (messages about defaults). */
+char *bigvm_flavor_locate (const BigvmFlavor *flavor, const char *key);
+
+/* A GError in BIGVM_ERROR with CODE, located at KEY. */
+void bigvm_flavor_set_error (const BigvmFlavor *flavor, GError **error, int code,
+                             const char *key, const char *format, ...)
+  G_GNUC_PRINTF (5, 6);
+
+/* Same location rules, for warnings. */
+char *bigvm_flavor_message (const BigvmFlavor *flavor, const char *key,
+                            const char *format, ...) G_GNUC_PRINTF (3, 4);

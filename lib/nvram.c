@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "nvram.h"
+
+#include "errors.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static gboolean
+fail_errno (GError **error, int saved_errno, const char *what, const char *path)
+{
+  g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "%s %s: %s", what, path,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
+gboolean
+bigvm_nvram_check (const char *nvram, gboolean *ret_exists, GError **error)
+{
+  struct stat st;
+
+  if (lstat (nvram, &st) < 0)
+    {
+      if (errno != ENOENT)
+        return fail_errno (error, errno, "UEFI variable file", nvram);
+      *ret_exists = FALSE;
+      return TRUE;
+    }
+  if (S_ISLNK (st.st_mode))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "UEFI variable file %s is a symbolic link; name the file itself "
+                   "in bigvm:nvram", nvram);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "UEFI variable file %s is not a regular file", nvram);
+      return FALSE;
+    }
+  /* QEMU opens it read-write; opening it so here changes nothing. */
+  int fd = open (nvram, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return fail_errno (error, errno, "cannot open UEFI variable file", nvram);
+  close (fd);
+  *ret_exists = TRUE;
+  return TRUE;
+}
+
+static gboolean
+write_all (int fd, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+gboolean
+bigvm_nvram_create (const char *nvram, const char *template, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (nvram);
+  g_autofree char *base = g_path_get_basename (nvram);
+  g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  g_autofree char *data = NULL;
+  gsize len;
+  g_autoptr (GError) read_error = NULL;
+
+  if (!g_file_get_contents (template, &data, &len, &read_error))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "cannot read UEFI variable template: %s", read_error->message);
+      return FALSE;
+    }
+  if (len == 0 || len > BIGVM_NVRAM_MAX_BYTES)
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "UEFI variable template %s is %s", template,
+                   len == 0 ? "empty" : "too large to be one");
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    return fail_errno (error, errno, "cannot create directory", dir);
+
+  int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return fail_errno (error, errno, "cannot create a file in", dir);
+  if (!write_all (fd, data, len) || fsync (fd) < 0)
+    {
+      int saved_errno = errno;
+      close (fd);
+      unlink (tmp);
+      return fail_errno (error, saved_errno, "cannot write", tmp);
+    }
+  if (close (fd) < 0)
+    {
+      int saved_errno = errno;
+      unlink (tmp);
+      return fail_errno (error, saved_errno, "cannot write", tmp);
+    }
+  /* link() fails rather than replace: a file that appeared meanwhile wins. */
+  if (link (tmp, nvram) < 0 && errno != EEXIST)
+    {
+      int saved_errno = errno;
+      unlink (tmp);
+      return fail_errno (error, saved_errno, "cannot create", nvram);
+    }
+  unlink (tmp);
+  return TRUE;
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "util.h"
+
+#include "errors.h"
+
+#include <string.h>
+
+static gboolean
+all_digits (const char *text, gsize len)
+{
+  if (len == 0)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+bigvm_parse_uint (const char *text, guint64 min, guint64 max,
+                  guint64 *ret_value, GError **error)
+{
+  guint64 value;
+
+  if (!all_digits (text, strlen (text)))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "\"%s\" is not a whole number", text);
+      return FALSE;
+    }
+  if (!g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "%s is out of range (%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT ")",
+                   text, min, max);
+      return FALSE;
+    }
+  *ret_value = value;
+  return TRUE;
+}
+
+gboolean
+bigvm_parse_size (const char *text, guint64 default_unit, guint64 max,
+                  guint64 *ret_bytes, GError **error)
+{
+  gsize len = strlen (text);
+  guint64 unit = default_unit;
+  guint64 count;
+
+  if (len > 0)
+    {
+      switch (text[len - 1])
+        {
+        case 'K': unit = BIGVM_KiB; len--; break;
+        case 'M': unit = BIGVM_MiB; len--; break;
+        case 'G': unit = BIGVM_GiB; len--; break;
+        case 'T': unit = BIGVM_TiB; len--; break;
+        default: break;
+        }
+    }
+  if (!all_digits (text, len))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "\"%s\" is not a size (a whole number, optionally with K, M, G or T)",
+                   text);
+      return FALSE;
+    }
+
+  g_autofree char *digits = g_strndup (text, len);
+  if (!g_ascii_string_to_unsigned (digits, 10, 0, max / unit, &count, NULL))
+    {
+      g_autofree char *limit = bigvm_format_size_human (max);
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "%s is too large (at most %s)", text, limit);
+      return FALSE;
+    }
+  *ret_bytes = count * unit;
+  return TRUE;
+}
+
+char *
+bigvm_format_size (guint64 bytes)
+{
+  static const struct { guint64 unit; char suffix; } units[] = {
+    { BIGVM_TiB, 'T' }, { BIGVM_GiB, 'G' }, { BIGVM_MiB, 'M' }, { BIGVM_KiB, 'K' },
+  };
+
+  if (bytes != 0)
+    for (gsize i = 0; i < G_N_ELEMENTS (units); i++)
+      if (bytes % units[i].unit == 0)
+        return g_strdup_printf ("%" G_GUINT64_FORMAT "%c", bytes / units[i].unit,
+                                units[i].suffix);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, bytes);
+}
+
+char *
+bigvm_format_size_human (guint64 bytes)
+{
+  static const struct { guint64 unit; const char *name; } units[] = {
+    { BIGVM_TiB, "TiB" }, { BIGVM_GiB, "GiB" }, { BIGVM_MiB, "MiB" }, { BIGVM_KiB, "KiB" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (units); i++)
+    {
+      if (bytes < units[i].unit)
+        continue;
+      if (bytes % units[i].unit == 0)
+        return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", bytes / units[i].unit,
+                                units[i].name);
+      /* Tenths, computed in integers so no locale puts a comma in. */
+      guint64 whole = bytes / units[i].unit;
+      guint64 tenth = (bytes % units[i].unit * 10 + units[i].unit / 2) / units[i].unit;
+      if (tenth == 10)
+        {
+          whole++;
+          tenth = 0;
+        }
+      return g_strdup_printf ("%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT " %s",
+                              whole, tenth, units[i].name);
+    }
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+}
+
+char *
+bigvm_qemu_opt_escape (const char *value)
+{
+  GString *out = g_string_sized_new (strlen (value) + 4);
+
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (*p == ',')
+        g_string_append_c (out, ',');
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+guint
+bigvm_bit_length (guint64 address)
+{
+  return address == 0 ? 0 : 64 - (guint) __builtin_clzll (address);
+}
+
+guint
+bigvm_edit_distance (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = g_new (guint, lb + 1);
+
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = j;
+  for (gsize i = 1; i <= la; i++)
+    {
+      guint diagonal = row[0];
+      row[0] = i;
+      for (gsize j = 1; j <= lb; j++)
+        {
+          guint above = row[j];
+          guint cost = a[i - 1] == b[j - 1] ? 0 : 1;
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diagonal + cost);
+          diagonal = above;
+        }
+    }
+  return row[lb];
+}

@@ -1,0 +1,39 @@
+/* bigvm: numbers, sizes and QEMU option values.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#define BIGVM_KiB (G_GUINT64_CONSTANT (1) << 10)
+#define BIGVM_MiB (G_GUINT64_CONSTANT (1) << 20)
+#define BIGVM_GiB (G_GUINT64_CONSTANT (1) << 30)
+#define BIGVM_TiB (G_GUINT64_CONSTANT (1) << 40)
+
+/* Decimal digits only (no sign, blanks or base prefix), within [min, max].
+ * The error message says what is wrong with TEXT, without naming it. */
+gboolean bigvm_parse_uint (const char *text, guint64 min, guint64 max,
+                           guint64 *ret_value, GError **error);
+
+/* A size: digits with an optional binary suffix K, M, G or T; without a
+ * suffix the number counts DEFAULT_UNIT bytes.  Results above MAX bytes,
+ * and overflow, are errors. */
+gboolean bigvm_parse_size (const char *text, guint64 default_unit, guint64 max,
+                           guint64 *ret_bytes, GError **error);
+
+/* Exact size in the largest binary unit that divides it, QEMU's syntax:
+ * "1T", "1010G", "1536M", "4K", or plain bytes. */
+char *bigvm_format_size (guint64 bytes);
+
+/* Size for people: "1 TiB", "1010 GiB", "1.5 GiB". */
+char *bigvm_format_size_human (guint64 bytes);
+
+/* A value inside a QEMU "key=value,..." option, with every comma doubled,
+ * which is how QEMU's option parser reads a literal comma (util/qemu-option.c
+ * get_opt_value()). */
+char *bigvm_qemu_opt_escape (const char *value);
+
+/* The number of bits needed to hold ADDRESS (bit length; 0 for 0). */
+guint bigvm_bit_length (guint64 address);
+
+/* Edit distance, for "did you mean" suggestions. */
+guint bigvm_edit_distance (const char *a, const char *b);
