@@ -1,0 +1,53 @@
+# Shared by the end-to-end tests: a scratch directory, checks, and a
+# stand-in QEMU that counts launches.  Sourced; automake's test driver
+# reads exit status 0 as pass, 77 as skip, anything else as failure.
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -u
+
+: "${BIGVM:?run through make check}" "${TESTGUEST:?run through make check}"
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/bigvm-e2e.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+# Nothing from the caller's home: bigvm writes NVRAM under XDG_STATE_HOME.
+export HOME="$scratch/home" XDG_STATE_HOME="$scratch/state" XDG_CONFIG_HOME="$scratch/config"
+unset BIGVM_QEMU
+
+fail () { echo "FAIL: $*" >&2; exit 1; }
+skip () { echo "SKIP: $*"; exit 77; }
+note () { echo "# $*"; }
+
+real_qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 is not installed"
+
+# flavor NAME LINE... : writes $scratch/NAME.flavor, one line per argument.
+flavor () {
+  name=$1; shift
+  printf '%s\n' "$@" > "$scratch/$name.flavor"
+  echo "$scratch/$name.flavor"
+}
+
+# stand_in [VERSION]: a QEMU that answers --version (as VERSION, or as the
+# real QEMU) and records every other start as a launch, starting nothing.
+stand_in () {
+  : > "$scratch/launches"
+  cat > "$scratch/qemu" <<SCRIPT
+#!/bin/sh
+if [ "\$1" = --version ]; then
+  if [ -n "${1:-}" ]; then echo "QEMU emulator version ${1:-}"; exit 0; fi
+  exec "$real_qemu" --version
+fi
+echo "launch: \$*" >> "$scratch/launches"
+exit 99
+SCRIPT
+  chmod +x "$scratch/qemu"
+  echo "$scratch/qemu"
+}
+
+launches () { wc -l < "$scratch/launches"; }
+
+# expect STATUS PATTERN CMD...: CMD exits with STATUS and its stderr has PATTERN.
+expect () {
+  want=$1 pattern=$2; shift 2
+  "$@" > "$scratch/out" 2> "$scratch/err"
+  got=$?
+  [ "$got" = "$want" ] || { cat "$scratch/err" >&2; fail "$* exited $got, want $want"; }
+  grep -q -- "$pattern" "$scratch/err" || { cat "$scratch/err" >&2; fail "$*: stderr lacks '$pattern'"; }
+}

@@ -1,0 +1,77 @@
+#!/bin/sh
+# Every refusal: its exit status, a message naming what is wrong, and QEMU
+# never launched (a stand-in QEMU counts launches) nor any file written.
+# SPDX-License-Identifier: GPL-2.0-or-later
+. "$E2E_DIR/lib.sh"
+
+qemu=$(stand_in)
+ok=$(flavor ok "name = db1" "ram = 1T" "vcpus = 2" "hw:maxphysaddr_mode = emulate" \
+  "hw:maxphysaddr_bits = 42")
+uefi=$(flavor uefi "name = db1" "ram = 64G" "vcpus = 2" "hw_firmware_type = uefi")
+
+# A 39-bit Intel host with VMX, as a libcpuid raw dump.
+cat > "$scratch/intel39.test" <<'DUMP'
+basic_cpuid[0]=00000001 756e6547 6c65746e 49656e69
+basic_cpuid[1]=000506e3 00100800 00000020 bfebfbff
+ext_cpuid[0]=80000008 00000000 00000000 00000000
+ext_cpuid[1]=00000000 00000000 00000121 2c100000
+ext_cpuid[8]=00003027 00000000 00000000 00000000
+DUMP
+echo "CPUID 00000000: 00000006-68747541-444D4163-69746E65" > "$scratch/foreign.test"
+
+for command in run show; do
+  # 64: usage
+  expect 64 "no FLAVOR given" "$BIGVM" $command --qemu="$qemu"
+  expect 64 "more than one FLAVOR" "$BIGVM" $command --qemu="$qemu" "$ok" "$ok"
+  expect 64 "accel must be auto, kvm or tcg" "$BIGVM" $command --qemu="$qemu" --accel=xen "$ok"
+  expect 64 "Unknown option --frobnicate" "$BIGVM" $command --qemu="$qemu" --frobnicate "$ok"
+  expect 64 "exclude each other" "$BIGVM" $command --qemu="$qemu" -v -q "$ok"
+  # 65: the flavor
+  bad=$(flavor bad "name = db1" "ram = 1T" "vcpus = 2" "hw:maxphysaddr_bit = 42")
+  expect 65 "bad.flavor:4: hw:maxphysaddr_bit: unknown key; did you mean hw:maxphysaddr_bits?" \
+    "$BIGVM" $command --qemu="$qemu" "$bad"
+  bad=$(flavor bad "name = db1" "ram = 1T" "vcpus = 2" "hw:maxphysaddr_bits = 42")
+  expect 65 "bad.flavor:4: hw:maxphysaddr_bits: needs hw:maxphysaddr_mode = emulate" \
+    "$BIGVM" $command --qemu="$qemu" "$bad"
+  bad=$(flavor bad "name = a/b" "ram = 1T" "vcpus = 2" "hw_firmware_type = uefi")
+  expect 65 "bad.flavor:1: name: contains '/'" "$BIGVM" $command --qemu="$qemu" --accel=tcg "$bad"
+  printf 'name = caf\351\nram = 1T\nvcpus = 1\n' > "$scratch/latin1.flavor"
+  expect 65 "latin1.flavor:1: not valid UTF-8" "$BIGVM" $command --qemu="$qemu" "$scratch/latin1.flavor"
+  # 66: cannot read
+  expect 66 "missing.flavor: No such file or directory" "$BIGVM" $command --qemu="$qemu" "$scratch/missing.flavor"
+  expect 66 "not a regular file" "$BIGVM" $command --qemu="$qemu" "$scratch"
+  expect 66 "foreign.test: no CPUID data libcpuid can read" \
+    "$BIGVM" $command --qemu="$qemu" --cpuid-dump="$scratch/foreign.test" "$ok"
+  # 69: this host or QEMU cannot run it
+  pt=$(flavor pt "name = db1" "ram = 1T" "vcpus = 2" "hw:maxphysaddr_mode = passthrough")
+  expect 69 "pt.flavor:4: hw:maxphysaddr_mode: passthrough needs KVM" \
+    "$BIGVM" $command --qemu="$qemu" --accel=tcg "$pt"
+  expect 69 "42 bits exceed the 39 the host CPU supports" \
+    "$BIGVM" $command --qemu="$qemu" --cpuid-dump="$scratch/intel39.test" --accel=kvm "$ok"
+  expect 69 "/nonexistent/qemu: not an executable file" "$BIGVM" $command --qemu=/nonexistent/qemu "$ok"
+  BIGVM_QEMU=bigvm-no-such-qemu expect 69 "bigvm-no-such-qemu: not found in PATH" "$BIGVM" $command "$ok"
+  old=$(stand_in 2.6.0)
+  expect 69 "is QEMU 2.6.0; bigvm needs 2.7.0 or newer" "$BIGVM" $command --qemu="$old" "$ok"
+  old=$(stand_in 6.0.0)
+  expect 69 "reserve=off needs 6.1 or newer" "$BIGVM" $command --qemu="$old" --sparse-ram "$ok"
+  qemu=$(stand_in)
+  # No UEFI descriptor: the user's empty files hide the system's (firmware.json).
+  mkdir -p "$XDG_CONFIG_HOME/qemu/firmware"
+  for d in /usr/share/qemu/firmware/*.json /etc/qemu/firmware/*.json; do
+    [ -e "$d" ] && : > "$XDG_CONFIG_HOME/qemu/firmware/${d##*/}"
+  done
+  expect 69 "uefi.flavor:4: hw_firmware_type: no QEMU firmware descriptor offers UEFI" \
+    "$BIGVM" $command --qemu="$qemu" --accel=tcg "$uefi"
+  rm -rf "$XDG_CONFIG_HOME"
+done
+
+# A symbolic link as NVRAM is not followed; what it points at stays as it was.
+echo precious > "$scratch/target.fd"
+ln -s "$scratch/target.fd" "$scratch/link.fd"
+linked=$(flavor linked "name = db1" "ram = 64G" "vcpus = 2" "hw_firmware_type = uefi" \
+  "bigvm:nvram = link.fd")
+expect 69 "link.fd is a symbolic link" "$BIGVM" run --qemu="$qemu" --accel=tcg "$linked"
+[ "$(cat "$scratch/target.fd")" = precious ] || fail "NVRAM symlink target changed"
+
+[ "$(launches)" = 0 ] || { cat "$scratch/launches" >&2; fail "QEMU was launched on a refusal"; }
+[ ! -e "$XDG_STATE_HOME" ] || fail "a refusal wrote under XDG_STATE_HOME"

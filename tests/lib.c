@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "tests.h"
+
+#include "errors.h"
+#include "firmware.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+const char *
+test_srcdir (void)
+{
+  return TEST_SRCDIR;
+}
+
+static void
+put_string (uint32_t *regs, const int *order, gsize n, const char *text)
+{
+  char buf[16] = { 0 };
+  memcpy (buf, text, MIN (strlen (text), 4 * n));
+  for (gsize i = 0; i < n; i++)
+    memcpy (&regs[order[i]], buf + 4 * i, 4);
+}
+
+void
+test_cpuid_fill (struct cpu_raw_data_t *raw, const TestCpu *cpu)
+{
+  static const int vendor_order[] = { EBX, EDX, ECX };
+  static const int brand_order[] = { EAX, EBX, ECX, EDX };
+  guint max_ext = cpu->max_ext != 0 ? cpu->max_ext
+                  : cpu->phys_bits != 0 ? 0x80000008u : 0x80000004u;
+
+  memset (raw, 0, sizeof *raw);
+  raw->basic_cpuid[0][EAX] = 1;
+  put_string (raw->basic_cpuid[0], vendor_order, 3, cpu->vendor);
+  raw->basic_cpuid[1][ECX] = cpu->vmx ? 1u << 5 : 0;
+
+  raw->ext_cpuid[0][EAX] = max_ext;
+  raw->ext_cpuid[1][EDX] = (cpu->lm ? 1u << 29 : 0) | (cpu->pdpe1gb ? 1u << 26 : 0);
+  raw->ext_cpuid[1][ECX] = cpu->svm ? 1u << 2 : 0;
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *brand = cpu->brand != NULL ? cpu->brand : "Test CPU";
+      const char *part = strlen (brand) > 16 * i ? brand + 16 * i : "";
+      put_string (raw->ext_cpuid[2 + i], brand_order, 4, part);
+    }
+  if (cpu->phys_bits != 0)
+    raw->ext_cpuid[8][EAX] = 0x3000 | cpu->phys_bits;
+  raw->ext_cpuid[0x1f][EBX] = (cpu->sme_bits_lost & 0x3f) << 6;
+}
+
+static const struct {
+  const char *name;
+  TestCpu cpu;
+} test_hosts[] = {
+  { "intel-46", { "GenuineIntel", 46, 0, 0, TRUE, TRUE, TRUE, FALSE, "Test Xeon" } },
+  { "intel-39", { "GenuineIntel", 39, 0, 0, TRUE, TRUE, TRUE, FALSE, "Test Core" } },
+  { "amd-48", { "AuthenticAMD", 48, 0x8000001fu, 5, TRUE, TRUE, FALSE, TRUE, "Test EPYC" } },
+  { "amd-48-no1g", { "AuthenticAMD", 48, 0, 0, TRUE, FALSE, FALSE, TRUE, "Test Opteron" } },
+  { "novirt-46", { "GenuineIntel", 46, 0, 0, TRUE, TRUE, FALSE, FALSE, "Test Atom" } },
+};
+
+BigvmHost *
+test_host_new (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (test_hosts); i++)
+    if (g_str_equal (name, test_hosts[i].name))
+      {
+        struct cpu_raw_data_t raw;
+        test_cpuid_fill (&raw, &test_hosts[i].cpu);
+        return bigvm_host_from_cpuid (&raw, name);
+      }
+  ck_abort_msg ("no test host named %s", name);
+  return NULL;
+}
+
+BigvmQemuCaps *
+test_caps_new (void)
+{
+  BigvmQemuCaps *caps = g_new0 (BigvmQemuCaps, 1);
+  caps->path = g_strdup ("/usr/bin/qemu-system-x86_64");
+  caps->version = (BigvmVersion) { 7, 2, 0 };
+  return caps;
+}
+
+GPtrArray *
+test_firmware_new (void)
+{
+  g_autofree char *dir = g_build_filename (test_srcdir (), "data", "firmware", NULL);
+  const char *dirs[] = { dir, NULL };
+  g_autoptr (GError) error = NULL;
+  GPtrArray *firmware = bigvm_firmware_load (dirs, &error);
+
+  ck_assert_msg (firmware != NULL, "loading %s: %s", dir, error ? error->message : "");
+  for (guint i = 0; i < firmware->len; i++)
+    {
+      BigvmFirmware *f = firmware->pdata[i];
+      f->code_exists = f->vars_template_exists = TRUE;
+    }
+  return firmware;
+}
+
+BigvmFlavor *
+test_flavor (const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  BigvmFlavor *flavor = bigvm_flavor_parse ("test.flavor", "/flavors", text,
+                                            strlen (text), &error);
+  ck_assert_msg (flavor != NULL, "flavor rejected: %s\n---\n%s", error ? error->message : "",
+                 text);
+  return flavor;
+}
+
+char *
+test_flavor_error (const char *text, int code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BigvmFlavor) flavor = bigvm_flavor_parse ("test.flavor", "/flavors", text,
+                                                       strlen (text), &error);
+  ck_assert_msg (flavor == NULL, "flavor accepted:\n%s", text);
+  ck_assert_msg (g_error_matches (error, BIGVM_ERROR, code), "code %d, want %d: %s",
+                 error->code, code, error->message);
+  return g_strdup (error->message);
+}
+
+char *
+test_tmpdir_new (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("bigvm-test-XXXXXX", &error);
+  ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
+  return dir;
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  if (dir != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_dir_close (dir);
+    }
+  g_rmdir (path);
+}
+
+void
+test_tmpdir_remove (const char *dir)
+{
+  remove_tree (dir);
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "tests.h"
+
+#include "errors.h"
+
+#include <string.h>
+
+#define BASE "name = db1\nram = 1T\nvcpus = 8\n"
+
+typedef struct {
+  const char *host;            /* test host name */
+  BigvmKvmState kvm;           /* overrides the dump state when not FROM_DUMP */
+  BigvmAccel accel;
+  gboolean sparse;
+  BigvmVersion version;        /* 0.0.0: 7.2.0 */
+} Setup;
+
+static BigvmPlan *
+plan_for (const char *text, const Setup *setup, GError **error)
+{
+  g_autoptr (BigvmFlavor) flavor = test_flavor (text);
+  g_autoptr (BigvmHost) host = test_host_new (setup->host != NULL ? setup->host : "intel-46");
+  g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
+  static GPtrArray *firmware;
+  BigvmPlanOptions options = { setup->accel, setup->sparse, "/state/bigvm" };
+
+  if (firmware == NULL)
+    firmware = test_firmware_new ();  /* kept: plans point into it */
+  if (setup->kvm != BIGVM_KVM_FROM_DUMP)
+    {
+      host->kvm = setup->kvm;
+      g_free (host->kvm_detail);
+      host->kvm_detail = g_strdup (setup->kvm == BIGVM_KVM_USABLE ? "/dev/kvm is usable"
+                                   : "cannot open /dev/kvm: No such file or directory");
+    }
+  if (setup->version.major != 0)
+    caps->version = setup->version;
+  return bigvm_plan_new (flavor, host, caps, firmware, &options, error);
+}
+
+static char *
+cpu_props (const BigvmPlan *plan)
+{
+  GString *s = g_string_new (plan->cpu_model);
+  for (guint i = 0; i < plan->cpu_props->len; i++)
+    g_string_append_printf (s, ",%s", (char *) plan->cpu_props->pdata[i]);
+  return g_string_free (s, FALSE);
+}
+
+static void
+assert_refused (const char *text, const Setup *setup, int code, const char *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BigvmPlan) plan = plan_for (text, setup, &error);
+
+  ck_assert_msg (plan == NULL, "planned:\n%s", text);
+  ck_assert_msg (g_error_matches (error, BIGVM_ERROR, code), "code %d: %s", error->code,
+                 error->message);
+  ck_assert_msg (g_str_equal (error->message, message), "\ngot:  %s\nwant: %s", error->message,
+                 message);
+}
+
+START_TEST (test_accel_choice)
+{
+  static const struct { Setup setup; BigvmAccel want; } cases[] = {
+    { { "intel-46", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_AUTO, FALSE, { 0 } }, BIGVM_ACCEL_KVM },
+    { { "novirt-46", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_AUTO, FALSE, { 0 } }, BIGVM_ACCEL_TCG },
+    { { "novirt-46", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } }, BIGVM_ACCEL_KVM },
+    { { "intel-46", BIGVM_KVM_USABLE, BIGVM_ACCEL_AUTO, FALSE, { 0 } }, BIGVM_ACCEL_KVM },
+    { { "intel-46", BIGVM_KVM_MISSING, BIGVM_ACCEL_AUTO, FALSE, { 0 } }, BIGVM_ACCEL_TCG },
+    { { "intel-46", BIGVM_KVM_USABLE, BIGVM_ACCEL_TCG, FALSE, { 0 } }, BIGVM_ACCEL_TCG },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BigvmPlan) plan = plan_for (BASE, &cases[i].setup, &error);
+      ck_assert_msg (plan != NULL, "%s", error ? error->message : "");
+      ck_assert_msg (plan->accel == cases[i].want, "case %zu", i);
+      ck_assert_str_eq (plan->cpu_model, cases[i].want == BIGVM_ACCEL_KVM ? "host" : "max");
+    }
+}
+END_TEST
+
+START_TEST (test_kvm_unusable)
+{
+  Setup setup = { "intel-46", BIGVM_KVM_DENIED, BIGVM_ACCEL_KVM, FALSE, { 0 } };
+  assert_refused (BASE, &setup, BIGVM_ERROR_UNAVAILABLE,
+                  "--accel=kvm: KVM is not usable here: cannot open /dev/kvm: No such file or directory");
+}
+END_TEST
+
+START_TEST (test_emulate)
+{
+  static const struct { const char *extra; Setup setup; const char *cpu; } cases[] = {
+    { "", { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } }, "max,phys-bits=42" },
+    /* QEMU turns host-phys-bits on for host and max under KVM. */
+    { "", { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } },
+      "host,host-phys-bits=off,phys-bits=42" },
+    { "bigvm:cpu_model = max\n", { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } },
+      "max,host-phys-bits=off,phys-bits=42" },
+    { "bigvm:cpu_model = Westmere\nbigvm:cpu_flags = +pdpe1gb\n",
+      { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } }, "Westmere,phys-bits=42,+pdpe1gb" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strconcat (BASE "hw:maxphysaddr_mode = emulate\n"
+                                           "hw:maxphysaddr_bits = 42\n", cases[i].extra, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BigvmPlan) plan = plan_for (text, &cases[i].setup, &error);
+      ck_assert_msg (plan != NULL, "%s", error ? error->message : "");
+      g_autofree char *cpu = cpu_props (plan);
+      ck_assert_str_eq (cpu, cases[i].cpu);
+    }
+}
+END_TEST
+
+START_TEST (test_emulate_above_host)
+{
+  Setup kvm = { "intel-39", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } };
+  Setup tcg = { "intel-39", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } };
+  const char *text = BASE "hw:maxphysaddr_mode = emulate\nhw:maxphysaddr_bits = 42\n";
+  g_autoptr (BigvmPlan) plan = NULL;
+
+  assert_refused (text, &kvm, BIGVM_ERROR_UNAVAILABLE,
+                  "test.flavor:5: hw:maxphysaddr_bits: 42 bits exceed the 39 the host CPU "
+                  "supports (intel-39); under KVM a guest cannot have more");
+  /* TCG emulates any width. */
+  plan = plan_for (text, &tcg, NULL);
+  ck_assert_ptr_nonnull (plan);
+}
+END_TEST
+
+START_TEST (test_passthrough)
+{
+  const char *text = BASE "hw:maxphysaddr_mode = passthrough\n";
+  Setup kvm = { NULL, BIGVM_KVM_USABLE, BIGVM_ACCEL_AUTO, FALSE, { 0 } };
+  Setup tcg = { NULL, BIGVM_KVM_MISSING, BIGVM_ACCEL_AUTO, FALSE, { 0 } };
+  g_autoptr (BigvmPlan) plan = plan_for (text, &kvm, NULL);
+  g_autofree char *cpu = cpu_props (plan);
+
+  ck_assert_str_eq (cpu, "host,host-phys-bits=on");
+  assert_refused (text, &tcg, BIGVM_ERROR_UNAVAILABLE,
+                  "test.flavor:4: hw:maxphysaddr_mode: passthrough needs KVM, and this guest "
+                  "would run under TCG (--accel=auto: cannot open /dev/kvm: No such file or directory)");
+  assert_refused (BASE "hw:maxphysaddr_mode = passthrough\nbigvm:cpu_model = EPYC\n", &kvm,
+                  BIGVM_ERROR_FLAVOR,
+                  "test.flavor:5: bigvm:cpu_model: hw:maxphysaddr_mode = passthrough needs the "
+                  "host CPU model, not EPYC");
+}
+END_TEST
+
+START_TEST (test_host_model_needs_kvm)
+{
+  Setup tcg = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } };
+  assert_refused (BASE "bigvm:cpu_model = host\n", &tcg, BIGVM_ERROR_UNAVAILABLE,
+                  "test.flavor:4: bigvm:cpu_model: the host CPU model needs KVM, and this "
+                  "guest would run under TCG (--accel=tcg)");
+}
+END_TEST
+
+START_TEST (test_qemu_versions)
+{
+  Setup old = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 4, 2, 1 } };
+  Setup no_reserve = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, TRUE, { 6, 0, 0 } };
+  Setup reserve = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, TRUE, { 6, 1, 0 } };
+  g_autoptr (BigvmPlan) plan = NULL;
+
+  assert_refused (BASE, &old, BIGVM_ERROR_UNAVAILABLE,
+                  "/usr/bin/qemu-system-x86_64 is QEMU 4.2.1, which cannot back guest RAM with "
+                  "a memory backend (-machine memory-backend needs 5.0 or newer)");
+  assert_refused (BASE, &no_reserve, BIGVM_ERROR_UNAVAILABLE,
+                  "--sparse-ram: /usr/bin/qemu-system-x86_64 is QEMU 6.0.0, which cannot map RAM "
+                  "without reserving it (memory-backend-ram reserve=off needs 6.1 or newer)");
+  plan = plan_for (BASE, &reserve, NULL);
+  ck_assert (plan != NULL && plan->sparse_ram);
+}
+END_TEST
+
+START_TEST (test_uefi)
+{
+  Setup setup = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } };
+  g_autoptr (BigvmPlan) plan = plan_for (BASE "hw_firmware_type = uefi\n", &setup, NULL);
+  g_autoptr (BigvmPlan) own = plan_for (BASE "hw_firmware_type = uefi\nbigvm:nvram = /srv/db1.fd\n",
+                                        &setup, NULL);
+  g_autoptr (BigvmPlan) bios = plan_for (BASE, &setup, NULL);
+
+  ck_assert_str_eq (plan->firmware->code, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+  ck_assert_str_eq (plan->nvram, "/state/bigvm/db1_VARS.fd");
+  ck_assert_str_eq (own->nvram, "/srv/db1.fd");
+  ck_assert_ptr_null (bios->firmware);
+  ck_assert_ptr_null (bios->nvram);
+
+  assert_refused ("name = a/b\nram = 1T\nvcpus = 8\nhw_firmware_type = uefi\n", &setup,
+                  BIGVM_ERROR_FLAVOR,
+                  "test.flavor:1: name: contains '/', so it cannot name the guest's UEFI "
+                  "variable file; set bigvm:nvram");
+  assert_refused (BASE "hw_firmware_type = uefi\nhw_machine_type = microvm\n", &setup,
+                  BIGVM_ERROR_UNAVAILABLE,
+                  "test.flavor:4: hw_firmware_type: no QEMU firmware descriptor offers UEFI for "
+                  "x86_64 microvm without SMM or Secure Boot (install ovmf)");
+}
+END_TEST
+
+START_TEST (test_warnings_carried)
+{
+  Setup setup = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } };
+  g_autoptr (BigvmPlan) plan = plan_for (BASE "hw:cpu_policy = dedicated\n", &setup, NULL);
+  ck_assert_uint_eq (plan->warnings->len, 1);
+  ck_assert (strstr (plan->warnings->pdata[0], "hw:cpu_policy") != NULL);
+}
+END_TEST
+
+Suite *
+suite_plan (void)
+{
+  Suite *s = suite_create ("plan");
+  TCase *tc = tcase_create ("decisions");
+  tcase_add_test (tc, test_accel_choice);
+  tcase_add_test (tc, test_kvm_unusable);
+  tcase_add_test (tc, test_emulate);
+  tcase_add_test (tc, test_emulate_above_host);
+  tcase_add_test (tc, test_passthrough);
+  tcase_add_test (tc, test_host_model_needs_kvm);
+  tcase_add_test (tc, test_qemu_versions);
+  tcase_add_test (tc, test_uefi);
+  tcase_add_test (tc, test_warnings_carried);
+  suite_add_tcase (s, tc);
+  return s;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "tests.h"
+#include "util.h"
+
+#include <locale.h>
+
+START_TEST (test_parse_uint)
+{
+  guint64 v = 0;
+
+  ck_assert (bigvm_parse_uint ("42", 32, 52, &v, NULL));
+  ck_assert_uint_eq (v, 42);
+  ck_assert (bigvm_parse_uint ("007", 0, 10, &v, NULL));
+  ck_assert_uint_eq (v, 7);
+
+  static const char *const bad[] = { "", " 4", "4 ", "+4", "-4", "0x10", "4.0", "53",
+                                     "31", "99999999999999999999999" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      ck_assert_msg (!bigvm_parse_uint (bad[i], 32, 52, &v, &error), "accepted \"%s\"", bad[i]);
+      ck_assert (error != NULL);
+    }
+}
+END_TEST
+
+START_TEST (test_parse_size)
+{
+  static const struct { const char *text; guint64 bytes; } good[] = {
+    { "1024", 1024 * BIGVM_MiB }, { "1T", BIGVM_TiB }, { "1010G", 1010 * BIGVM_GiB },
+    { "1536M", 1536 * BIGVM_MiB }, { "4K", 4096 }, { "4096T", 4096 * BIGVM_TiB },
+  };
+  static const char *const bad[] = { "", "T", "1 T", "1t", "1TB", "1.5G", "-1G", "4097T",
+                                     "18446744073709551615T" };
+  guint64 bytes;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      ck_assert_msg (bigvm_parse_size (good[i].text, BIGVM_MiB, G_GUINT64_CONSTANT (1) << 52,
+                                       &bytes, NULL), "rejected %s", good[i].text);
+      ck_assert_uint_eq (bytes, good[i].bytes);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    ck_assert_msg (!bigvm_parse_size (bad[i], BIGVM_MiB, G_GUINT64_CONSTANT (1) << 52, &bytes,
+                                      NULL), "accepted %s", bad[i]);
+}
+END_TEST
+
+START_TEST (test_format_size)
+{
+  static const struct { guint64 bytes; const char *exact; const char *human; } cases[] = {
+    { BIGVM_TiB, "1T", "1 TiB" },
+    { 1010 * BIGVM_GiB, "1010G", "1010 GiB" },
+    { 1536 * BIGVM_MiB, "1536M", "1.5 GiB" },
+    { 4096, "4K", "4 KiB" },
+    { 1000, "1000", "1000 bytes" },
+    { BIGVM_TiB - BIGVM_MiB, "1048575M", "1024.0 GiB" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *exact = bigvm_format_size (cases[i].bytes);
+      g_autofree char *human = bigvm_format_size_human (cases[i].bytes);
+      ck_assert_str_eq (exact, cases[i].exact);
+      ck_assert_str_eq (human, cases[i].human);
+    }
+}
+END_TEST
+
+/* A comma-decimal locale must not leak into messages or QEMU arguments. */
+START_TEST (test_format_size_locale)
+{
+  if (setlocale (LC_ALL, "de_DE.UTF-8") == NULL)
+    {
+      printf ("skip: no de_DE.UTF-8 locale here\n");
+      return;
+    }
+  g_autofree char *human = bigvm_format_size_human (1536 * BIGVM_MiB);
+  setlocale (LC_ALL, "C");
+  ck_assert_str_eq (human, "1.5 GiB");
+}
+END_TEST
+
+START_TEST (test_qemu_opt_escape)
+{
+  g_autofree char *a = bigvm_qemu_opt_escape ("/srv/a,b,,c");
+  g_autofree char *b = bigvm_qemu_opt_escape ("plain");
+  ck_assert_str_eq (a, "/srv/a,,b,,,,c");
+  ck_assert_str_eq (b, "plain");
+}
+END_TEST
+
+START_TEST (test_bit_length)
+{
+  ck_assert_uint_eq (bigvm_bit_length (0), 0);
+  ck_assert_uint_eq (bigvm_bit_length (1), 1);
+  ck_assert_uint_eq (bigvm_bit_length (0x2077fffffffull), 42);
+  ck_assert_uint_eq (bigvm_bit_length (0x1ffffffffffull), 41);
+  ck_assert_uint_eq (bigvm_bit_length (G_MAXUINT64), 64);
+}
+END_TEST
+
+START_TEST (test_edit_distance)
+{
+  ck_assert_uint_eq (bigvm_edit_distance ("ram", "ram"), 0);
+  ck_assert_uint_eq (bigvm_edit_distance ("rma", "ram"), 2);
+  ck_assert_uint_eq (bigvm_edit_distance ("hw:maxphysaddr_bit", "hw:maxphysaddr_bits"), 1);
+  ck_assert_uint_eq (bigvm_edit_distance ("", "abc"), 3);
+}
+END_TEST
+
+Suite *
+suite_util (void)
+{
+  Suite *s = suite_create ("util");
+  TCase *tc = tcase_create ("numbers");
+  tcase_add_test (tc, test_parse_uint);
+  tcase_add_test (tc, test_parse_size);
+  tcase_add_test (tc, test_format_size);
+  tcase_add_test (tc, test_format_size_locale);
+  tcase_add_test (tc, test_bit_length);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("text");
+  tcase_add_test (tc, test_qemu_opt_escape);
+  tcase_add_test (tc, test_edit_distance);
+  suite_add_tcase (s, tc);
+  return s;
+}

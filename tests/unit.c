@@ -1,0 +1,34 @@
+/* bigvm's unit tests: one runner, a suite per module.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "tests.h"
+
+#include <locale.h>
+#include <stdlib.h>
+
+int
+main (void)
+{
+  /* Hermetic: no locale, user directories or QEMU from the caller. */
+  setlocale (LC_ALL, "C");
+  g_setenv ("HOME", "/nonexistent/bigvm-test-home", TRUE);
+  g_setenv ("XDG_CONFIG_HOME", "/nonexistent/bigvm-test-config", TRUE);
+  g_setenv ("XDG_STATE_HOME", "/nonexistent/bigvm-test-state", TRUE);
+  g_setenv ("XDG_CACHE_HOME", "/nonexistent/bigvm-test-cache", TRUE);
+  g_unsetenv ("BIGVM_QEMU");
+
+  SRunner *runner = srunner_create (suite_util ());
+  srunner_add_suite (runner, suite_flavor ());
+  srunner_add_suite (runner, suite_host ());
+  srunner_add_suite (runner, suite_qemu ());
+  srunner_add_suite (runner, suite_firmware ());
+  srunner_add_suite (runner, suite_plan ());
+  srunner_add_suite (runner, suite_argv ());
+  srunner_add_suite (runner, suite_nvram ());
+  srunner_add_suite (runner, suite_golden ());
+  srunner_run_all (runner, CK_NORMAL);
+  int failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
