@@ -111,16 +111,16 @@ bigvm_argv_build (const BigvmPlan *plan, const char *qemu_path,
   return argv;
 }
 
-/* Words made only of these need no quoting (flatpak's
- * flatpak_argument_needs_quoting() rule, plus ',' '+' '@' '%' which no
- * shell treats specially outside braces). */
+/* Words made only of these need no quoting: flatpak's
+ * flatpak_argument_needs_quoting() rule without '~', which a shell expands
+ * at the start of a word, plus ',' '+' '@' '%', which it never expands. */
 static gboolean
 needs_quoting (const char *word)
 {
   if (*word == '\0')
     return TRUE;
   for (const char *p = word; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && strchr ("-/~:._=,+@%", *p) == NULL)
+    if (!g_ascii_isalnum (*p) && strchr ("-/:._=,+@%", *p) == NULL)
       return TRUE;
   return FALSE;
 }

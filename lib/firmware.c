@@ -182,10 +182,17 @@ bigvm_firmware_parse (const char *path, const char *data, gsize len, GError **er
           shape_error (error, path, "each target needs an architecture and a list of machines");
           return NULL;
         }
-      if (g_str_equal (arch, "x86_64") && firmware->x86_64_machines == NULL)
-        firmware->x86_64_machines = machines;
-      else
-        g_strfreev (machines);
+      if (g_str_equal (arch, "x86_64"))
+        {
+          /* Every x86_64 target's machines count. */
+          g_autoptr (GStrvBuilder) all = g_strv_builder_new ();
+          if (firmware->x86_64_machines != NULL)
+            g_strv_builder_addv (all, (const char **) firmware->x86_64_machines);
+          g_strv_builder_addv (all, (const char **) machines);
+          g_strfreev (firmware->x86_64_machines);
+          firmware->x86_64_machines = g_strv_builder_end (all);
+        }
+      g_strfreev (machines);
     }
   return g_steal_pointer (&firmware);
 }

@@ -376,19 +376,24 @@ static const struct {
   { "bigvm:nvram", parse_path },
 };
 
-/* KEY with its ".N" index split off, when the table has KEY's pattern. */
+/* Whether KEY is PATTERN's, with its ".N" index split off.  An index that
+ * is not a plain node number ("01", "x") still claims the key, so the
+ * error says what is wrong with it. */
 static gboolean
-match_key (const char *pattern, const char *key, guint *ret_index)
+match_key (const char *pattern, const char *key, gboolean *ret_index_ok, guint *ret_index)
 {
+  *ret_index_ok = TRUE;
   if (!g_str_has_suffix (pattern, ".N"))
     return g_str_equal (pattern, key);
 
   gsize stem = strlen (pattern) - 1;
+  const char *digits = key + stem;
   guint64 index;
-  if (strncmp (pattern, key, stem) != 0
-      || !bigvm_parse_uint (key + stem, 0, MAX_VCPUS - 1, &index, NULL))
+  if (strncmp (pattern, key, stem) != 0)
     return FALSE;
-  *ret_index = index;
+  *ret_index_ok = (digits[0] != '0' || digits[1] == '\0')
+                  && bigvm_parse_uint (digits, 0, MAX_VCPUS - 1, &index, NULL);
+  *ret_index = *ret_index_ok ? index : 0;
   return TRUE;
 }
 
@@ -412,7 +417,7 @@ suggest_key (const char *key)
   for (const char *const *nova = bigvm_nova_keys; *nova != NULL; nova++)
     {
       if (strchr (*nova, '*') != NULL)
-        continue;
+        continue;  /* patterns are no spelling to suggest */
       guint d = bigvm_edit_distance (key, *nova);
       if (d < best_distance)
         {
@@ -439,10 +444,14 @@ parse_entry (Parser *parser, const char *key, const char *value)
   for (gsize i = 0; i < G_N_ELEMENTS (known_keys); i++)
     {
       guint index = 0;
-      if (match_key (known_keys[i].key, key, &index))
+      gboolean index_ok;
+      if (match_key (known_keys[i].key, key, &index_ok, &index))
         {
           g_autoptr (GError) local_error = NULL;
-          if (!known_keys[i].parse (parser, key, index, value, &local_error))
+          if (!index_ok)
+            add_error (parser, key, "\"%s\" is not a node number (0 to %d, no leading zeros)",
+                       key + strlen (known_keys[i].key) - 1, MAX_VCPUS - 1);
+          else if (!known_keys[i].parse (parser, key, index, value, &local_error))
             add_error (parser, key, "%s", local_error->message);
           return;
         }
@@ -745,13 +754,22 @@ static void
 check_page_size (Parser *parser)
 {
   BigvmFlavor *flavor = parser->flavor;
+  g_autofree char *page = NULL;
 
   if (flavor->page_request != BIGVM_PAGES_SIZE || flavor->ram_bytes == 0)
     return;
+  page = bigvm_format_size_human (flavor->page_size_bytes);
   if (flavor->ram_bytes % flavor->page_size_bytes != 0)
     {
-      g_autofree char *page = bigvm_format_size_human (flavor->page_size_bytes);
       add_error (parser, "hw:mem_page_size", "ram is not a whole number of %s pages", page);
+      return;
+    }
+  for (guint n = 0; n < flavor->numa_nodes->len; n++)
+    {
+      BigvmNumaNode *node = flavor->numa_nodes->pdata[n];
+      if (node->mem_bytes % flavor->page_size_bytes != 0)
+        add_error (parser, "hw:mem_page_size", "node %u's memory is not a whole number of %s "
+                   "pages", n, page);
     }
 }
 
@@ -954,8 +972,8 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
   check_phys_addr (&parser);
   check_memory_hotplug (&parser);
   check_firmware (&parser);
-  check_page_size (&parser);
   check_numa (&parser);
+  check_page_size (&parser);
   check_topology (&parser);
 
   if (errors->len > 0)

@@ -111,11 +111,15 @@ bigvm_nvram_create (const char *nvram, const char *template, GError **error)
       unlink (tmp);
       return fail_errno (error, saved_errno, "cannot write", tmp);
     }
-  /* link() fails rather than replace: a file that appeared meanwhile wins. */
-  if (link (tmp, nvram) < 0 && errno != EEXIST)
+  /* link() fails rather than replace: a file that appeared meanwhile wins,
+   * if it passes the same checks. */
+  if (link (tmp, nvram) < 0)
     {
       int saved_errno = errno;
+      gboolean exists;
       unlink (tmp);
+      if (saved_errno == EEXIST)
+        return bigvm_nvram_check (nvram, &exists, error);
       return fail_errno (error, saved_errno, "cannot create", nvram);
     }
   unlink (tmp);

@@ -104,6 +104,26 @@ START_TEST (test_precedence)
 }
 END_TEST
 
+/* Every x86_64 target counts, not only the first. */
+START_TEST (test_several_targets)
+{
+  const char *text = "{\"interface-types\": [\"uefi\"], \"mapping\": {\"device\": \"flash\","
+                     " \"executable\": {\"filename\": \"/c\"}, \"nvram-template\": {\"filename\": \"/v\"}},"
+                     " \"targets\": [{\"architecture\": \"x86_64\", \"machines\": [\"pc-i440fx-*\"]},"
+                     " {\"architecture\": \"i386\", \"machines\": [\"*\"]},"
+                     " {\"architecture\": \"x86_64\", \"machines\": [\"pc-q35-*\"]}]}";
+  g_autoptr (GError) error = NULL;
+  BigvmFirmware *f = bigvm_firmware_parse ("/d/x.json", text, strlen (text), &error);
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) bigvm_firmware_free);
+
+  ck_assert_msg (f != NULL, "%s", error ? error->message : "");
+  g_ptr_array_add (list, f);
+  ck_assert_ptr_eq (bigvm_firmware_select (list, "pc-q35-7.2"), f);
+  ck_assert_ptr_eq (bigvm_firmware_select (list, "pc-i440fx-7.2"), f);
+  ck_assert_ptr_null (bigvm_firmware_select (list, "isapc"));
+}
+END_TEST
+
 START_TEST (test_malformed)
 {
   static const char *const texts[] = {
@@ -156,6 +176,7 @@ suite_firmware (void)
   tcase_add_test (tc, test_select);
   tcase_add_test (tc, test_precedence);
   tcase_add_test (tc, test_malformed);
+  tcase_add_test (tc, test_several_targets);
   tcase_add_test (tc, test_search_dirs);
   suite_add_tcase (s, tc);
   return s;

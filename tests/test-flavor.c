@@ -196,6 +196,12 @@ static const struct {
   { BASE "hw:cpu_sockets = 2\nhw:cpu_cores = 2\nhw:cpu_threads = 4\n",
     "test.flavor:4: hw:cpu_sockets: sockets x cores x threads cannot make 8 vCPUs with the values given" },
   { BASE "vcpus\n", "test.flavor:4: expected KEY = VALUE, found \"vcpus\"" },
+  { BASE "hw:numa_nodes = 1\nhw:numa_cpus.01 = 0-7\n",
+    "test.flavor:5: hw:numa_cpus.01: \"01\" is not a node number (0 to 4095, no leading zeros)" },
+  { "name = x\nram = 4G\nvcpus = 2\nhw:mem_page_size = 2MB\nhw:numa_nodes = 2\n"
+    "hw:numa_cpus.0 = 0\nhw:numa_mem.0 = 1025\nhw:numa_cpus.1 = 1\nhw:numa_mem.1 = 3071\n",
+    "test.flavor:4: hw:mem_page_size: node 0's memory is not a whole number of 2 MiB pages\n"
+    "test.flavor:4: hw:mem_page_size: node 1's memory is not a whole number of 2 MiB pages" },
 };
 
 START_TEST (test_bad_flavor)
