@@ -4,6 +4,7 @@
 
 #include "argv.h"
 #include "errors.h"
+#include "explain.h"
 #include "firmware.h"
 #include "flavor.h"
 #include "host.h"
@@ -19,12 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* How long `qemu --version` may take before bigvm gives up on it. */
-#define VERSION_TIMEOUT_MS 10000
-
 typedef enum {
   COMMAND_RUN,
   COMMAND_SHOW,
+  COMMAND_EXPLAIN,
 } Command;
 
 static const struct {
@@ -35,6 +34,8 @@ static const struct {
 } commands[] = {
   { "run", COMMAND_RUN, "Check FLAVOR, then replace bigvm with QEMU running it.", NULL },
   { "show", COMMAND_SHOW, "Print the QEMU command line run would execute.", "shell,json" },
+  { "explain", COMMAND_EXPLAIN, "Print the guest's physical address map and the bits it needs.",
+    "text,json" },
 };
 
 static char *opt_qemu;
@@ -56,7 +57,7 @@ static GOptionEntry option_entries[] = {
   { "sparse-ram", 0, 0, G_OPTION_ARG_NONE, &opt_sparse_ram,
     "Map guest RAM without reserving host memory (reserve=off)", NULL },
   { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format,
-    "Output format of show: shell or json", "FORMAT" },
+    "Output format: shell or json (show), text or json (explain)", "FORMAT" },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
     "Say what bigvm decided and why", NULL },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Print no warnings", NULL },
@@ -186,10 +187,13 @@ close_stdout (void)
     die (BIGVM_ERROR_INTERNAL, "cannot write to standard output: %s", g_strerror (errno));
 }
 
+/* How long each QEMU bigvm starts to ask what it can do may take. */
+#define PROBE_TIMEOUT_MS 30000
+
 /* Everything before the plan: the only stage that reads files and probes. */
 static BigvmPlan *
 make_plan (const char *flavor_path, BigvmFlavor **ret_flavor, BigvmQemuCaps **ret_caps,
-           GPtrArray **ret_firmware, BigvmAccel accel)
+           GPtrArray **ret_firmware, BigvmAccel requested, GError **ret_refusal)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BigvmFlavor) flavor = NULL;
@@ -197,8 +201,11 @@ make_plan (const char *flavor_path, BigvmFlavor **ret_flavor, BigvmQemuCaps **re
   g_autoptr (BigvmQemuCaps) caps = NULL;
   g_autoptr (GPtrArray) firmware = NULL;
   g_autofree char *qemu = NULL;
+  g_autofree char *accel_reason = NULL;
   g_autofree char *nvram_dir = g_build_filename (g_get_user_state_dir (), "bigvm", NULL);
-  BigvmPlanOptions options = { accel, opt_sparse_ram, nvram_dir };
+  g_autofree char *nvram_dir_abs = g_canonicalize_filename (nvram_dir, NULL);
+  BigvmPlanOptions options = { requested, opt_sparse_ram, nvram_dir_abs };
+  BigvmAccel accel;
   BigvmPlan *plan;
 
   flavor = bigvm_flavor_load (flavor_path, &error);
@@ -207,13 +214,18 @@ make_plan (const char *flavor_path, BigvmFlavor **ret_flavor, BigvmQemuCaps **re
 
   host = opt_cpuid_dump != NULL ? bigvm_host_from_dump (opt_cpuid_dump, &error)
                                 : bigvm_host_probe (&error);
-  if (host == NULL)
+  if (host == NULL || !bigvm_plan_choose_accel (host, requested, &accel, &accel_reason, &error))
     die_with_error (error);
 
+  /* QEMU is asked under the accelerator the guest will use, except for
+   * another host's KVM, which this QEMU cannot see. */
+  const char *probe_accel = accel == BIGVM_ACCEL_KVM && host->kvm == BIGVM_KVM_USABLE
+                            ? "kvm" : "tcg";
+  const char *models[] = { bigvm_plan_cpu_model (flavor, accel), NULL };
   qemu = bigvm_qemu_find (qemu_name (), &error);
   if (qemu == NULL)
     die_with_error (error);
-  caps = bigvm_qemu_probe (qemu, VERSION_TIMEOUT_MS, &error);
+  caps = bigvm_qemu_probe (qemu, probe_accel, models, PROBE_TIMEOUT_MS, &error);
   if (caps == NULL)
     die_with_error (error);
 
@@ -227,13 +239,15 @@ make_plan (const char *flavor_path, BigvmFlavor **ret_flavor, BigvmQemuCaps **re
   else
     firmware = g_ptr_array_new ();
 
-  plan = bigvm_plan_new (flavor, host, caps, firmware, &options, &error);
+  /* explain also shows the map of a guest that does not fit. */
+  plan = ret_refusal != NULL ? bigvm_plan_explain (flavor, host, caps, firmware, &options, &error)
+                             : bigvm_plan_new (flavor, host, caps, firmware, &options, &error);
   if (plan == NULL)
     die_with_error (error);
-
-  verbose ("accelerator %s (%s)", bigvm_accel_name (plan->accel), plan->accel_reason);
-  if (plan->firmware != NULL)
-    verbose ("firmware %s from %s", plan->firmware->code, plan->firmware->path);
+  if (ret_refusal != NULL)
+    *ret_refusal = g_steal_pointer (&error);
+  for (guint i = 0; i < plan->notes->len; i++)
+    verbose ("%s", (char *) plan->notes->pdata[i]);
 
   *ret_flavor = g_steal_pointer (&flavor);
   *ret_caps = g_steal_pointer (&caps);
@@ -266,13 +280,32 @@ run_command (Command command, const char *name, const char *formats,
              const char *flavor_path, char **extra)
 {
   BigvmAccel accel = parse_accel (name);
+
+  if (command == COMMAND_RUN && opt_cpuid_dump != NULL)
+    usage_error (name, "--cpuid-dump plans for another host; run cannot start a guest there");
   const char *format = parse_format (name, formats);
   g_autoptr (BigvmFlavor) flavor = NULL;
   g_autoptr (BigvmQemuCaps) caps = NULL;
   g_autoptr (GPtrArray) firmware = NULL;
-  g_autoptr (BigvmPlan) plan = make_plan (flavor_path, &flavor, &caps, &firmware, accel);
-  g_autoptr (GPtrArray) argv = bigvm_argv_build (plan, caps->path, (const char *const *) extra);
+  g_autoptr (GError) refusal = NULL;
+  g_autoptr (BigvmPlan) plan = make_plan (flavor_path, &flavor, &caps, &firmware, accel,
+                                          command == COMMAND_EXPLAIN ? &refusal : NULL);
 
+  if (command == COMMAND_EXPLAIN)
+    {
+      g_autofree char *out = g_str_equal (format, "json") ? bigvm_explain_json (plan, refusal)
+                                                          : bigvm_explain_text (plan);
+      print_warnings (plan->warnings);
+      fputs (out, stdout);
+      if (g_str_equal (format, "json"))
+        fputc ('\n', stdout);
+      close_stdout ();
+      if (refusal != NULL)
+        die_with_error (refusal);
+      return 0;
+    }
+
+  g_autoptr (GPtrArray) argv = bigvm_argv_build (plan, caps->path, (const char *const *) extra);
   if (command == COMMAND_SHOW)
     {
       if (g_str_equal (format, "json"))
@@ -298,15 +331,6 @@ run_command (Command command, const char *name, const char *formats,
   execv (argv->pdata[0], (char **) argv->pdata);
   die (BIGVM_ERROR_UNAVAILABLE, "cannot execute %s: %s", (char *) argv->pdata[0],
        g_strerror (errno));
-}
-
-static void
-top_level_help (GOptionContext *context)
-{
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-  fputs (help, stdout);
-  close_stdout ();
-  exit (0);
 }
 
 int
@@ -337,6 +361,7 @@ main (int argc, char **argv)
                                     "Commands:\n"
                                     "  run     Check FLAVOR, then replace bigvm with QEMU running it\n"
                                     "  show    Print the QEMU command line run would execute\n"
+                                    "  explain Print the guest's physical address map and the bits it needs\n"
                                     "\nbigvm COMMAND --help shows the options. See bigvm(1) and bigvm-flavor(5).");
       g_option_context_add_main_entries (context, top_entries, NULL);
       if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -349,7 +374,8 @@ main (int argc, char **argv)
         }
       if (argc < 2)
         usage_error (NULL, "no command given");
-      top_level_help (context);
+      g_autofree char *message = g_strdup_printf ("unknown command \"%s\"", argv[1]);
+      usage_error (NULL, message);
     }
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)

@@ -10,10 +10,16 @@
 
 #define DEFAULT_MACHINE "q35"
 
-/* memory-backend-ram's "reserve" property (backends/hostmem.c) came with
- * QEMU 6.1; the "memory-backend" machine property with 5.0. */
-#define QEMU_RESERVE_VERSION BIGVM_VERSION_CODE (6, 1, 0)
+/* The "memory-backend" machine property came with QEMU 5.0. */
 #define QEMU_MEMORY_BACKEND_VERSION BIGVM_VERSION_CODE (5, 0, 0)
+/* The newest QEMU whose address layout bigvm's planner was checked against. */
+#define QEMU_LAYOUT_CHECKED_MAJOR 7
+#define QEMU_LAYOUT_CHECKED_MINOR 2
+
+/* target/i386/cpu.c x86_cpu_realizefn(): a 64-bit CPU without phys-bits
+ * gets TCG_PHYS_ADDR_BITS, under TCG and KVM alike. */
+#define QEMU_DEFAULT_PHYS_BITS 40
+#define MAX_PHYS_BITS 52
 
 void
 bigvm_plan_free (BigvmPlan *plan)
@@ -25,8 +31,11 @@ bigvm_plan_free (BigvmPlan *plan)
   g_free (plan->machine);
   g_free (plan->cpu_model);
   g_ptr_array_unref (plan->cpu_props);
+  bigvm_layout_free (plan->layout);
+  g_free (plan->min_bits_reason);
   g_free (plan->nvram);
   g_ptr_array_unref (plan->warnings);
+  g_ptr_array_unref (plan->notes);
   g_free (plan);
 }
 
@@ -42,23 +51,15 @@ bigvm_accel_name (BigvmAccel accel)
   return "auto";
 }
 
-static gboolean
-host_has_kvm (const BigvmHost *host)
-{
-  if (host->kvm == BIGVM_KVM_FROM_DUMP)
-    return host->vmx || host->svm;
-  return host->kvm == BIGVM_KVM_USABLE;
-}
-
-static gboolean
-choose_accel (BigvmPlan *plan, const BigvmHost *host, BigvmAccel requested,
-              GError **error)
+gboolean
+bigvm_plan_choose_accel (const BigvmHost *host, BigvmAccel requested, BigvmAccel *ret_accel,
+                         char **ret_reason, GError **error)
 {
   switch (requested)
     {
     case BIGVM_ACCEL_TCG:
-      plan->accel = BIGVM_ACCEL_TCG;
-      plan->accel_reason = g_strdup ("--accel=tcg");
+      *ret_accel = BIGVM_ACCEL_TCG;
+      *ret_reason = g_strdup ("--accel=tcg");
       return TRUE;
     case BIGVM_ACCEL_KVM:
       /* For a dumped host, --accel=kvm is the operator's word that it has KVM. */
@@ -68,22 +69,26 @@ choose_accel (BigvmPlan *plan, const BigvmHost *host, BigvmAccel requested,
                        "--accel=kvm: KVM is not usable here: %s", host->kvm_detail);
           return FALSE;
         }
-      plan->accel = BIGVM_ACCEL_KVM;
-      plan->accel_reason = g_strdup ("--accel=kvm");
+      *ret_accel = BIGVM_ACCEL_KVM;
+      *ret_reason = g_strdup ("--accel=kvm");
       return TRUE;
     case BIGVM_ACCEL_AUTO:
       break;
     }
-  plan->accel = host_has_kvm (host) ? BIGVM_ACCEL_KVM : BIGVM_ACCEL_TCG;
-  plan->accel_reason = g_strdup_printf ("--accel=auto: %s", host->kvm_detail);
+  gboolean kvm = host->kvm == BIGVM_KVM_FROM_DUMP ? host->vmx || host->svm
+                                                  : host->kvm == BIGVM_KVM_USABLE;
+  *ret_accel = kvm ? BIGVM_ACCEL_KVM : BIGVM_ACCEL_TCG;
+  *ret_reason = g_strdup_printf ("--accel=auto: %s", host->kvm_detail);
   return TRUE;
 }
 
 /* Under KVM the guest can only have the host's CPU; under TCG "max" is
  * everything QEMU emulates. */
-static const char *
-default_cpu_model (BigvmAccel accel)
+const char *
+bigvm_plan_cpu_model (const BigvmFlavor *flavor, BigvmAccel accel)
 {
+  if (flavor->cpu_model != NULL)
+    return flavor->cpu_model;
   return accel == BIGVM_ACCEL_KVM ? "host" : "max";
 }
 
@@ -94,21 +99,174 @@ is_host_cpu_model (const char *model)
   return g_str_equal (model, "host") || g_str_equal (model, "max");
 }
 
+static void
+note (BigvmPlan *plan, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+note (BigvmPlan *plan, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_ptr_array_add (plan->notes, g_strdup_vprintf (format, args));
+  va_end (args);
+}
+
+static BigvmCpuVendor
+vendor_of (const char *vendor_id)
+{
+  /* hw/i386/pc.c uses IS_AMD_CPU(): exactly "AuthenticAMD", so Hygon's
+   * "HygonGenuine" is not AMD here. */
+  if (g_str_equal (vendor_id, "AuthenticAMD"))
+    return BIGVM_VENDOR_AMD;
+  if (g_str_equal (vendor_id, "GenuineIntel"))
+    return BIGVM_VENDOR_INTEL;
+  return BIGVM_VENDOR_OTHER;
+}
+
+/* ---- machine and CPU model ------------------------------------------ */
+
+static gboolean
+plan_machine (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *caps,
+              BigvmMachine *ret_machine, GError **error)
+{
+  const char *given = flavor->machine_type ?: DEFAULT_MACHINE;
+  const BigvmMachineType *type = bigvm_qemu_find_machine (caps, given);
+
+  if (type == NULL)
+    {
+      g_autofree char *close = bigvm_qemu_close_names (caps->machines, given);
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw_machine_type",
+                              "%s has no machine type %s%s%s", caps->path, given,
+                              close != NULL ? "; close: " : "", close != NULL ? close : "");
+      return FALSE;
+    }
+  /* libvirt uses the full name too (qemuCanonicalizeMachine()): the plan
+   * is for that machine version, whatever the alias means later. */
+  plan->machine = g_strdup (type->name);
+  if (!g_str_equal (given, type->name))
+    note (plan, "machine type %s is %s", given, type->name);
+  if (type->deprecated)
+    g_ptr_array_add (plan->warnings,
+                     bigvm_flavor_message (flavor, "hw_machine_type",
+                                           "QEMU deprecates machine type %s", type->name));
+  if (!bigvm_machine_parse (type->name, ret_machine))
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "hw_machine_type",
+                              "bigvm plans pc-q35 and pc-i440fx machine types (q35, pc), "
+                              "not %s", type->name);
+      return FALSE;
+    }
+  if (type->cpu_max != 0 && flavor->vcpus > type->cpu_max)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "vcpus",
+                              "%u vCPUs are more than machine type %s takes (%u)",
+                              flavor->vcpus, type->name, type->cpu_max);
+      return FALSE;
+    }
+  if (flavor->maxmem_bytes != 0
+      && ret_machine->major * 100 + ret_machine->minor < BIGVM_LAYOUT_MIN_HOTPLUG_VERSION)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "bigvm:maxmem",
+                              "memory hotplug needs machine type 2.5 or newer (%s lays "
+                              "it out differently)", type->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+plan_cpu_model (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+                const BigvmQemuCaps *caps, const BigvmCpuExpansion **ret_expansion,
+                GError **error)
+{
+  const BigvmCpuModel *model = bigvm_qemu_find_cpu_model (caps, plan->cpu_model);
+  const BigvmCpuExpansion *expansion = bigvm_qemu_find_expansion (caps, plan->cpu_model);
+  gboolean kvm = plan->accel == BIGVM_ACCEL_KVM;
+
+  if (g_str_equal (plan->cpu_model, "host") && !kvm)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "bigvm:cpu_model",
+                              "the host CPU model needs KVM, and this guest would "
+                              "run under TCG (%s)", plan->accel_reason);
+      return FALSE;
+    }
+  if (model == NULL)
+    {
+      g_autofree char *close = bigvm_qemu_close_names (caps->cpu_models, plan->cpu_model);
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "bigvm:cpu_model",
+                              "%s has no CPU model %s%s%s", caps->path, plan->cpu_model,
+                              close != NULL ? "; close: " : "", close != NULL ? close : "");
+      return FALSE;
+    }
+  if (expansion == NULL)
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL,
+                   "no expansion of CPU model %s was probed", plan->cpu_model);
+      return FALSE;
+    }
+  if (model->deprecated)
+    g_ptr_array_add (plan->warnings,
+                     bigvm_flavor_message (flavor, "bigvm:cpu_model",
+                                           "QEMU deprecates CPU model %s", model->name));
+  /* The probe's accelerator is the plan's, or its list says nothing here. */
+  if (g_str_equal (caps->accel, bigvm_accel_name (plan->accel)) && model->unavailable[0] != NULL
+      && !g_str_equal (model->name, "host"))
+    {
+      g_autofree char *features = g_strjoinv (", ", model->unavailable);
+      g_ptr_array_add (plan->warnings,
+                       bigvm_flavor_message (flavor, "bigvm:cpu_model",
+                                             "%s lacks features of CPU model %s, which the "
+                                             "guest will not have: %s",
+                                             kvm ? "this host's CPU" : "TCG",
+                                             model->name, features));
+    }
+
+  /* Under KVM every model takes the host's vendor
+   * (target/i386/host-cpu.c host_cpu_instance_init()), and only the
+   * host's features. */
+  plan->guest_vendor = kvm ? host->vendor : vendor_of (expansion->vendor_id);
+  plan->guest_pdpe1gb = is_host_cpu_model (plan->cpu_model) && kvm
+                        ? host->pdpe1gb : expansion->pdpe1gb && (!kvm || host->pdpe1gb);
+  for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
+    if (g_str_equal (*flag + 1, "pdpe1gb"))
+      plan->guest_pdpe1gb = **flag == '+' && (!kvm || host->pdpe1gb);
+  *ret_expansion = expansion;
+  return TRUE;
+}
+
+/* ---- address bits ----------------------------------------------------- */
+
 /* The guest CPU's address width.  libvirt maps emulate to phys-bits=N and
  * passthrough to host-phys-bits=on (src/qemu/qemu_command.c
- * qemuBuildCpuModelArgStr); QEMU turns host-phys-bits on by itself for the
+ * qemuBuildCpuCommandLine); QEMU turns host-phys-bits on by itself for the
  * host and max models under KVM (target/i386/host-cpu.c
  * host_cpu_max_instance_init), where phys-bits alone would silently give
  * the guest the host's bits, so emulate also says host-phys-bits=off. */
 static gboolean
 plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
-                GError **error)
+                const BigvmCpuExpansion *expansion, GError **error)
 {
   gboolean kvm = plan->accel == BIGVM_ACCEL_KVM;
+
+  if (!expansion->lm && flavor->phys_addr_mode != BIGVM_PHYS_ADDR_DEFAULT)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "bigvm:cpu_model",
+                              "%s is a 32-bit CPU model, whose physical address bits "
+                              "QEMU does not let anyone set", plan->cpu_model);
+      return FALSE;
+    }
 
   switch (flavor->phys_addr_mode)
     {
     case BIGVM_PHYS_ADDR_DEFAULT:
+      /* x86_cpu_realizefn(): 40 bits for 64-bit models, 36 or 32 for
+       * 32-bit ones; the host's for host and max under KVM. */
+      if (!expansion->lm)
+        plan->guest_phys_bits = expansion->pse36 ? 36 : 32;
+      else if (kvm && is_host_cpu_model (plan->cpu_model))
+        plan->guest_phys_bits = host->phys_bits;
+      else
+        plan->guest_phys_bits = QEMU_DEFAULT_PHYS_BITS;
       return TRUE;
 
     case BIGVM_PHYS_ADDR_PASSTHROUGH:
@@ -129,6 +287,7 @@ plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
           return FALSE;
         }
       g_ptr_array_add (plan->cpu_props, g_strdup ("host-phys-bits=on"));
+      plan->guest_phys_bits = host->phys_bits;
       return TRUE;
 
     case BIGVM_PHYS_ADDR_EMULATE:
@@ -148,40 +307,197 @@ plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
         g_ptr_array_add (plan->cpu_props, g_strdup ("host-phys-bits=off"));
       g_ptr_array_add (plan->cpu_props,
                        g_strdup_printf ("phys-bits=%u", flavor->phys_addr_bits));
+      plan->guest_phys_bits = flavor->phys_addr_bits;
       return TRUE;
     }
   g_assert_not_reached ();
 }
 
-/* The name QEMU resolves the q35 and pc aliases to: the machine type of
- * its own release (hw/i386/pc_q35.c, pc_piix.c: the newest versioned
- * type carries the alias). */
+/* "RAM above 4 GiB and the 64-bit PCI hole after it end at 0x...", for
+ * messages about the bits the layout needs. */
 static char *
-resolve_machine (const char *machine, const BigvmQemuCaps *caps)
+describe_top (const BigvmLayout *layout)
 {
-  if (g_str_equal (machine, "q35"))
-    return g_strdup_printf ("pc-q35-%u.%u", caps->version.major, caps->version.minor);
-  if (g_str_equal (machine, "pc"))
-    return g_strdup_printf ("pc-i440fx-%u.%u", caps->version.major, caps->version.minor);
-  return g_strdup (machine);
+  const char *what;
+
+  if (bigvm_layout_find (layout, BIGVM_REGION_HOTPLUG) != NULL)
+    what = layout->amd_relocated
+           ? "RAM (above 4 GiB moved to 1 TiB for an AMD CPU), the memory hotplug region and "
+             "the 64-bit PCI hole after them end"
+           : "RAM, the memory hotplug region and the 64-bit PCI hole after them end";
+  else if (bigvm_layout_find (layout, BIGVM_REGION_RAM_HIGH) != NULL)
+    what = layout->amd_relocated
+           ? "RAM above 4 GiB (moved to 1 TiB for an AMD CPU) and the 64-bit PCI hole after "
+             "it end"
+           : "RAM above 4 GiB and the 64-bit PCI hole after it end";
+  else
+    what = "the 64-bit PCI hole ends";
+  return g_strdup_printf ("%s at 0x%" G_GINT64_MODIFIER "x", what, layout->max_gpa);
+}
+
+/* The fewest bits at which OVMF can boot this layout, from FROM up, with
+ * or without 1 GiB pages; 0 when no width does. */
+static guint
+ovmf_min_bits (const BigvmLayout *layout, guint from, BigvmCpuVendor vendor, gboolean pdpe1gb)
+{
+  for (guint bits = from; bits <= MAX_PHYS_BITS; bits++)
+    {
+      BigvmOvmfView view;
+      bigvm_ovmf_view (layout, bits, vendor, pdpe1gb, &view);
+      if (view.fits)
+        return bits;
+    }
+  return 0;
+}
+
+/* UEFI above 1 TiB: OVMF 2022.11 maps at most 40 bits without 1 GiB pages
+ * (OvmfPkg/Library/PlatformInitLib/MemDetect.c
+ * PlatformAddressWidthFromCpuid()) and hangs silently when RAM or its
+ * 64-bit PCI window lies beyond that.  bigvm gives the guest 1 GiB pages
+ * where they are needed and the accelerator can, and refuses where it
+ * cannot.  Sets firmware_min_bits; 0 when no width will do. */
+static gboolean
+plan_ovmf (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host, GError **error)
+{
+  gboolean kvm = plan->accel == BIGVM_ACCEL_KVM;
+  guint from = plan->qemu_min_bits;
+  gboolean flavor_refuses = g_strv_contains ((const char *const *) flavor->cpu_flags, "-pdpe1gb");
+  gboolean can_add = !flavor_refuses && (!kvm || host->pdpe1gb);
+  BigvmOvmfView without, with;
+
+  bigvm_ovmf_view (plan->layout, plan->guest_phys_bits, plan->guest_vendor, FALSE, &without);
+  bigvm_ovmf_view (plan->layout, plan->guest_phys_bits, plan->guest_vendor, TRUE, &with);
+
+  if (plan->guest_pdpe1gb || (!without.fits && can_add))
+    {
+      if (!plan->guest_pdpe1gb)
+        {
+          g_ptr_array_add (plan->cpu_props, g_strdup ("+pdpe1gb"));
+          note (plan, "added +pdpe1gb: OVMF maps beyond 1 TiB only with 1 GiB pages, and "
+                      "hangs at boot without them (edk2 OvmfPkg PlatformInitLib)");
+          plan->guest_pdpe1gb = TRUE;
+        }
+      plan->ovmf = with;
+      plan->firmware_min_bits = ovmf_min_bits (plan->layout, from, plan->guest_vendor, TRUE);
+      return TRUE;
+    }
+
+  plan->ovmf = without;
+  plan->firmware_min_bits = ovmf_min_bits (plan->layout, from, plan->guest_vendor, FALSE);
+  if (without.fits || plan->firmware_min_bits != 0
+      || ovmf_min_bits (plan->layout, from, plan->guest_vendor, TRUE) == 0)
+    return TRUE;
+
+  /* Only 1 GiB pages would do, and the guest cannot have them. */
+  if (flavor_refuses)
+    bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "bigvm:cpu_flags",
+                            "-pdpe1gb: OVMF needs 1 GiB pages to map this guest's "
+                            "address space beyond 1 TiB, or it hangs at boot");
+  else
+    bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "ram",
+                            "OVMF needs 1 GiB pages to map this guest's address space "
+                            "beyond 1 TiB, and the host CPU (%s) has none to give under "
+                            "KVM", host->source);
+  return FALSE;
 }
 
 static gboolean
-plan_firmware (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *caps,
-               GPtrArray *firmware, const BigvmPlanOptions *options, GError **error)
+plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+                    const BigvmQemuCaps *caps, const BigvmMachine *machine, GError **error)
 {
-  g_autofree char *machine = resolve_machine (plan->machine, caps);
+  BigvmLayoutInput input = { *machine, plan->guest_vendor, flavor->ram_bytes,
+                             flavor->maxmem_bytes, flavor->mem_slots };
+  g_autofree char *ram = bigvm_format_size_human (flavor->ram_bytes);
+
+  plan->layout = bigvm_layout_new (&input);
+  plan->qemu_min_bits = plan->layout->min_phys_bits;
+  plan->min_phys_bits = plan->qemu_min_bits;
+  plan->min_bits_reason = describe_top (plan->layout);
+
+  if (caps->version.major > QEMU_LAYOUT_CHECKED_MAJOR
+      || (caps->version.major == QEMU_LAYOUT_CHECKED_MAJOR
+          && caps->version.minor > QEMU_LAYOUT_CHECKED_MINOR))
+    g_ptr_array_add (plan->warnings,
+                     g_strdup_printf ("bigvm's address map follows QEMU 7.2 (hw/i386/pc.c); "
+                                      "QEMU %u.%u may lay memory out differently",
+                                      caps->version.major, caps->version.minor));
+
+  if (flavor->firmware == BIGVM_FIRMWARE_UEFI)
+    {
+      if (!plan_ovmf (plan, flavor, host, error))
+        return FALSE;
+      if (plan->firmware_min_bits == 0)
+        {
+          bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "ram",
+                                  "%s is more than OVMF can map (47 bits, 128 TiB); use "
+                                  "hw_firmware_type = bios", ram);
+          return FALSE;
+        }
+      if (plan->firmware_min_bits > plan->min_phys_bits)
+        {
+          BigvmOvmfView view;
+          bigvm_ovmf_view (plan->layout, plan->firmware_min_bits, plan->guest_vendor,
+                           plan->guest_pdpe1gb, &view);
+          plan->min_phys_bits = plan->firmware_min_bits;
+          g_free (plan->min_bits_reason);
+          plan->min_bits_reason = g_strdup_printf ("OVMF's 64-bit PCI window ends at 0x%"
+                                                   G_GINT64_MODIFIER "x",
+                                                   view.window_end - 1);
+        }
+    }
+
+  if (plan->guest_phys_bits >= plan->min_phys_bits)
+    return TRUE;
+
+  switch (flavor->phys_addr_mode)
+    {
+    case BIGVM_PHYS_ADDR_EMULATE:
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "hw:maxphysaddr_bits",
+                              "%u bits are too few: %s: needs %u bits",
+                              plan->guest_phys_bits, plan->min_bits_reason,
+                              plan->min_phys_bits);
+      return FALSE;
+    case BIGVM_PHYS_ADDR_PASSTHROUGH:
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:maxphysaddr_mode",
+                              "passthrough gives the guest the host's %u bits (%s), too "
+                              "few: %s: needs %u bits", plan->guest_phys_bits, host->source,
+                              plan->min_bits_reason, plan->min_phys_bits);
+      return FALSE;
+    case BIGVM_PHYS_ADDR_DEFAULT:
+      break;
+    }
+  if (plan->accel == BIGVM_ACCEL_KVM && plan->min_phys_bits > host->phys_bits)
+    bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "ram",
+                            "%s needs %u physical address bits, more than the host CPU's "
+                            "%u (%s): %s", ram, plan->min_phys_bits, host->phys_bits,
+                            host->source, plan->min_bits_reason);
+  else
+    bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "ram",
+                            "%s needs %u physical address bits, more than the %u CPU model "
+                            "%s has: %s; add hw:maxphysaddr_mode = emulate and "
+                            "hw:maxphysaddr_bits = %u", ram, plan->min_phys_bits,
+                            plan->guest_phys_bits, plan->cpu_model, plan->min_bits_reason,
+                            plan->min_phys_bits);
+  return FALSE;
+}
+
+/* ---- firmware and memory ---------------------------------------------- */
+
+static gboolean
+plan_firmware (BigvmPlan *plan, const BigvmFlavor *flavor, GPtrArray *firmware,
+               const BigvmPlanOptions *options, GError **error)
+{
   const BigvmFirmware *chosen;
 
   if (flavor->firmware != BIGVM_FIRMWARE_UEFI)
     return TRUE;
 
-  chosen = bigvm_firmware_select (firmware, machine);
+  chosen = bigvm_firmware_select (firmware, plan->machine);
   if (chosen == NULL)
     {
       bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw_firmware_type",
                               "no QEMU firmware descriptor offers UEFI for x86_64 "
-                              "%s without SMM or Secure Boot (install ovmf)", machine);
+                              "%s without SMM or Secure Boot (install ovmf)", plan->machine);
       return FALSE;
     }
   if (!chosen->code_exists || !chosen->vars_template_exists)
@@ -193,6 +509,7 @@ plan_firmware (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *
       return FALSE;
     }
   plan->firmware = chosen;
+  note (plan, "firmware %s from %s", chosen->code, chosen->path);
 
   if (flavor->nvram != NULL)
     plan->nvram = g_strdup (flavor->nvram);
@@ -215,14 +532,12 @@ static gboolean
 plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *caps,
              const BigvmPlanOptions *options, GError **error)
 {
-  guint version = BIGVM_VERSION_TO_CODE (caps->version);
-
   plan->ram_bytes = flavor->ram_bytes;
   plan->maxmem_bytes = flavor->maxmem_bytes;
   plan->mem_slots = flavor->mem_slots;
   plan->sparse_ram = options->sparse_ram;
 
-  if (version < QEMU_MEMORY_BACKEND_VERSION)
+  if (BIGVM_VERSION_TO_CODE (caps->version) < QEMU_MEMORY_BACKEND_VERSION)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
                    "%s is QEMU %u.%u.%u, which cannot back guest RAM with a memory "
@@ -231,11 +546,12 @@ plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *ca
                    caps->version.micro);
       return FALSE;
     }
-  if (options->sparse_ram && version < QEMU_RESERVE_VERSION)
+  /* memory-backend-ram's "reserve" (backends/hostmem.c, QEMU 6.1). */
+  if (options->sparse_ram && !caps->ram_reserve)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                   "--sparse-ram: %s is QEMU %u.%u.%u, which cannot map RAM without "
-                   "reserving it (memory-backend-ram reserve=off needs 6.1 or newer)",
+                   "--sparse-ram: %s (QEMU %u.%u.%u) cannot map RAM without reserving "
+                   "it: its memory-backend-ram has no reserve property (QEMU 6.1 and newer)",
                    caps->path, caps->version.major, caps->version.minor,
                    caps->version.micro);
       return FALSE;
@@ -243,40 +559,57 @@ plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *ca
   return TRUE;
 }
 
-BigvmPlan *
-bigvm_plan_new (const BigvmFlavor *flavor, const BigvmHost *host,
-                const BigvmQemuCaps *caps, GPtrArray *firmware,
-                const BigvmPlanOptions *options, GError **error)
+static BigvmPlan *
+plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCaps *caps,
+            GPtrArray *firmware, const BigvmPlanOptions *options, gboolean keep_partial,
+            GError **error)
 {
   g_autoptr (BigvmPlan) plan = g_new0 (BigvmPlan, 1);
+  const BigvmCpuExpansion *expansion = NULL;
+  BigvmMachine machine;
 
   plan->cpu_props = g_ptr_array_new_with_free_func (g_free);
   plan->warnings = g_ptr_array_new_with_free_func (g_free);
+  plan->notes = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < flavor->warnings->len; i++)
     g_ptr_array_add (plan->warnings, g_strdup (flavor->warnings->pdata[i]));
 
   plan->name = g_strdup (flavor->name);
   plan->vcpus = flavor->vcpus;
-  plan->machine = g_strdup (flavor->machine_type ?: DEFAULT_MACHINE);
 
-  if (!choose_accel (plan, host, options->accel, error))
+  if (!bigvm_plan_choose_accel (host, options->accel, &plan->accel, &plan->accel_reason, error))
     return NULL;
-  plan->cpu_model = g_strdup (flavor->cpu_model ?: default_cpu_model (plan->accel));
-  if (g_str_equal (plan->cpu_model, "host") && plan->accel != BIGVM_ACCEL_KVM)
-    {
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "bigvm:cpu_model",
-                              "the host CPU model needs KVM, and this guest would "
-                              "run under TCG (%s)", plan->accel_reason);
-      return NULL;
-    }
+  note (plan, "accelerator %s (%s)", bigvm_accel_name (plan->accel), plan->accel_reason);
+  plan->cpu_model = g_strdup (bigvm_plan_cpu_model (flavor, plan->accel));
 
-  if (!plan_phys_bits (plan, flavor, host, error)
-      || !plan_memory (plan, flavor, caps, options, error)
-      || !plan_firmware (plan, flavor, caps, firmware, options, error))
+  if (!plan_memory (plan, flavor, caps, options, error)
+      || !plan_machine (plan, flavor, caps, &machine, error)
+      || !plan_cpu_model (plan, flavor, host, caps, &expansion, error)
+      || !plan_phys_bits (plan, flavor, host, expansion, error))
     return NULL;
 
   for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
     g_ptr_array_add (plan->cpu_props, g_strdup (*flag));
 
+  if (!plan_address_space (plan, flavor, host, caps, &machine, error)
+      || !plan_firmware (plan, flavor, firmware, options, error))
+    return keep_partial && plan->layout != NULL ? g_steal_pointer (&plan) : NULL;
+
   return g_steal_pointer (&plan);
+}
+
+BigvmPlan *
+bigvm_plan_new (const BigvmFlavor *flavor, const BigvmHost *host,
+                const BigvmQemuCaps *caps, GPtrArray *firmware,
+                const BigvmPlanOptions *options, GError **error)
+{
+  return plan_build (flavor, host, caps, firmware, options, FALSE, error);
+}
+
+BigvmPlan *
+bigvm_plan_explain (const BigvmFlavor *flavor, const BigvmHost *host,
+                    const BigvmQemuCaps *caps, GPtrArray *firmware,
+                    const BigvmPlanOptions *options, GError **error)
+{
+  return plan_build (flavor, host, caps, firmware, options, TRUE, error);
 }

@@ -6,6 +6,8 @@
 #include "firmware.h"
 #include "flavor.h"
 #include "host.h"
+#include "layout.h"
+#include "ovmf.h"
 #include "qemu.h"
 
 #include <glib.h>
@@ -26,7 +28,7 @@ typedef struct {
   BigvmAccel accel;            /* KVM or TCG */
   char *accel_reason;          /* why, for -v */
   char *name;
-  char *machine;               /* as QEMU is to be given it */
+  char *machine;               /* the full machine type, e.g. pc-q35-7.2 */
   char *cpu_model;
   GPtrArray *cpu_props;        /* "phys-bits=42", "+pdpe1gb", ... */
   guint vcpus;
@@ -35,21 +37,49 @@ typedef struct {
   guint mem_slots;
   gboolean sparse_ram;
 
+  /* The guest's physical address space. */
+  BigvmLayout *layout;
+  BigvmCpuVendor guest_vendor;
+  gboolean guest_pdpe1gb;
+  guint guest_phys_bits;       /* what its CPU will report */
+  guint qemu_min_bits;         /* what QEMU needs to start it */
+  guint firmware_min_bits;     /* what OVMF needs to boot it; 0 for BIOS */
+  guint min_phys_bits;         /* the larger */
+  char *min_bits_reason;       /* "the 64-bit PCI hole ends at 0x...", for messages */
+  BigvmOvmfView ovmf;          /* UEFI only */
+
   /* UEFI only: the firmware descriptor chosen, and the guest's own
    * variable store (created from the template at launch when missing). */
   const BigvmFirmware *firmware;
   char *nvram;
 
   GPtrArray *warnings;         /* for the operator, on stderr */
+  GPtrArray *notes;            /* decisions, for -v and explain */
 } BigvmPlan;
+
+/* The accelerator the plan will use, and why (pure; also decides which
+ * QEMU capabilities to probe).  A refusal is BIGVM_ERROR_UNAVAILABLE. */
+gboolean bigvm_plan_choose_accel (const BigvmHost *host, BigvmAccel requested,
+                                  BigvmAccel *ret_accel, char **ret_reason, GError **error);
+
+/* The CPU model the guest gets under ACCEL. */
+const char *bigvm_plan_cpu_model (const BigvmFlavor *flavor, BigvmAccel accel);
 
 /* Works out the plan.  A guest that cannot run this way is refused with
  * BIGVM_ERROR_FLAVOR (the flavor asks for something impossible) or
  * BIGVM_ERROR_UNAVAILABLE (this host or QEMU cannot do it), the message
- * naming the flavor key at fault.  FIRMWARE must outlive the plan. */
+ * naming the flavor key at fault.  CAPS must hold the CPU model's
+ * expansion.  FIRMWARE must outlive the plan. */
 BigvmPlan *bigvm_plan_new (const BigvmFlavor *flavor, const BigvmHost *host,
                            const BigvmQemuCaps *caps, GPtrArray *firmware,
                            const BigvmPlanOptions *options, GError **error);
+
+/* Like bigvm_plan_new(), but a refusal found once the address map is
+ * known still returns the plan as far as it got, with ERROR set: explain
+ * shows the map of a guest that does not fit. */
+BigvmPlan *bigvm_plan_explain (const BigvmFlavor *flavor, const BigvmHost *host,
+                               const BigvmQemuCaps *caps, GPtrArray *firmware,
+                               const BigvmPlanOptions *options, GError **error);
 
 void bigvm_plan_free (BigvmPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmPlan, bigvm_plan_free)

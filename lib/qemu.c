@@ -4,11 +4,16 @@
 #include "qemu.h"
 
 #include "errors.h"
+#include "qmp.h"
 #include "spawn.h"
+#include "util.h"
 
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* The version of the JSON format below; a cache in another is re-probed. */
+#define CAPS_FORMAT 1
 
 static gboolean
 parse_component (const char **p, guint *ret)
@@ -75,8 +80,9 @@ bigvm_qemu_find (const char *name, GError **error)
   return g_canonicalize_filename (path, NULL);
 }
 
-BigvmQemuCaps *
-bigvm_qemu_probe (const char *path, guint timeout_ms, GError **error)
+gboolean
+bigvm_qemu_get_version (const char *path, guint timeout_ms, BigvmVersion *ret_version,
+                        GError **error)
 {
   const char *argv[] = { path, "--version", NULL };
   g_autofree char *out = NULL;
@@ -86,19 +92,19 @@ bigvm_qemu_probe (const char *path, guint timeout_ms, GError **error)
   BigvmVersion version;
 
   if (!bigvm_spawn_capture (argv, timeout_ms, &out, &err, &wait_status, error))
-    return NULL;
+    return FALSE;
   if (!WIFEXITED (wait_status) || WEXITSTATUS (wait_status) != 0)
     {
       g_autofree char *how = bigvm_describe_wait_status (wait_status);
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
                    "%s --version %s", path, how);
-      return NULL;
+      return FALSE;
     }
   if (!bigvm_qemu_parse_version (out, &version, &parse_error))
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "%s: %s", path,
                    parse_error->message);
-      return NULL;
+      return FALSE;
     }
   if (BIGVM_VERSION_TO_CODE (version) < BIGVM_QEMU_MIN_VERSION)
     {
@@ -106,12 +112,50 @@ bigvm_qemu_probe (const char *path, guint timeout_ms, GError **error)
                    "%s is QEMU %u.%u.%u; bigvm needs 2.7.0 or newer (the first "
                    "with phys-bits)", path, version.major, version.minor,
                    version.micro);
-      return NULL;
+      return FALSE;
     }
+  *ret_version = version;
+  return TRUE;
+}
 
+/* ---- caps: construction and lookups -------------------------------- */
+
+static void
+machine_free (gpointer data)
+{
+  BigvmMachineType *m = data;
+  g_free (m->name);
+  g_free (m->alias);
+  g_free (m);
+}
+
+static void
+cpu_model_free (gpointer data)
+{
+  BigvmCpuModel *m = data;
+  g_free (m->name);
+  g_free (m->alias_of);
+  g_strfreev (m->unavailable);
+  g_free (m);
+}
+
+static void
+expansion_free (gpointer data)
+{
+  BigvmCpuExpansion *e = data;
+  g_free (e->vendor_id);
+  g_free (e);
+}
+
+static BigvmQemuCaps *
+caps_new (const char *path, const char *accel)
+{
   BigvmQemuCaps *caps = g_new0 (BigvmQemuCaps, 1);
   caps->path = g_strdup (path);
-  caps->version = version;
+  caps->accel = g_strdup (accel);
+  caps->machines = g_ptr_array_new_with_free_func (machine_free);
+  caps->cpu_models = g_ptr_array_new_with_free_func (cpu_model_free);
+  caps->expansions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, expansion_free);
   return caps;
 }
 
@@ -121,5 +165,521 @@ bigvm_qemu_caps_free (BigvmQemuCaps *caps)
   if (caps == NULL)
     return;
   g_free (caps->path);
+  g_free (caps->accel);
+  g_ptr_array_unref (caps->machines);
+  g_ptr_array_unref (caps->cpu_models);
+  g_hash_table_unref (caps->expansions);
   g_free (caps);
+}
+
+const BigvmMachineType *
+bigvm_qemu_find_machine (const BigvmQemuCaps *caps, const char *name)
+{
+  for (guint i = 0; i < caps->machines->len; i++)
+    {
+      const BigvmMachineType *m = caps->machines->pdata[i];
+      if (g_str_equal (m->name, name) || g_strcmp0 (m->alias, name) == 0)
+        return m;
+    }
+  return NULL;
+}
+
+const BigvmCpuModel *
+bigvm_qemu_find_cpu_model (const BigvmQemuCaps *caps, const char *name)
+{
+  for (guint i = 0; i < caps->cpu_models->len; i++)
+    {
+      const BigvmCpuModel *m = caps->cpu_models->pdata[i];
+      if (g_str_equal (m->name, name))
+        return m;
+    }
+  return NULL;
+}
+
+const BigvmCpuExpansion *
+bigvm_qemu_find_expansion (const BigvmQemuCaps *caps, const char *name)
+{
+  return g_hash_table_lookup (caps->expansions, name);
+}
+
+char *
+bigvm_qemu_close_names (GPtrArray *items, const char *name)
+{
+  /* Both BigvmMachineType and BigvmCpuModel start with their name. */
+  g_autoptr (GPtrArray) close = g_ptr_array_new ();
+  guint limit = MAX (2, strlen (name) / 3);
+
+  for (guint distance = 0; distance <= limit && close->len < 3; distance++)
+    for (guint i = 0; i < items->len && close->len < 3; i++)
+      {
+        const char *candidate = *(char **) items->pdata[i];
+        if (bigvm_edit_distance (candidate, name) == distance)
+          g_ptr_array_add (close, (gpointer) candidate);
+      }
+  if (close->len == 0)
+    return NULL;
+  g_ptr_array_add (close, NULL);
+  return g_strjoinv (", ", (char **) close->pdata);
+}
+
+/* ---- caps from QMP replies (pure) ------------------------------------- */
+
+static const char *
+member_string (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+         && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
+}
+
+static gboolean
+member_bool (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+         && json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
+}
+
+static guint
+member_uint (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return 0;
+  gint64 value = json_node_get_int (node);
+  return value < 0 || value > G_MAXUINT ? 0 : (guint) value;
+}
+
+static GStrv
+member_strings (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *item = json_array_get_element (array, i);
+          if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING
+              && !g_ptr_array_find_with_equal_func (out, json_node_get_string (item),
+                                                    g_str_equal, NULL))
+            g_ptr_array_add (out, g_strdup (json_node_get_string (item)));
+        }
+    }
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_steal (out, NULL);
+}
+
+/* The objects of a JSON array, or an error naming WHAT. */
+static JsonArray *
+object_array (JsonNode *node, const char *what, GError **error)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "%s is not a list", what);
+      return NULL;
+    }
+  JsonArray *array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    if (!JSON_NODE_HOLDS_OBJECT (json_array_get_element (array, i)))
+      {
+        g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                     "%s holds something other than objects", what);
+        return NULL;
+      }
+  return array;
+}
+
+/* query-machines, or the cache's "machines". */
+static gboolean
+read_machines (BigvmQemuCaps *caps, JsonNode *node, GError **error)
+{
+  JsonArray *array = object_array (node, "the machine list", error);
+
+  if (array == NULL)
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      const char *name = member_string (object, "name");
+      if (name == NULL)
+        continue;
+      BigvmMachineType *m = g_new0 (BigvmMachineType, 1);
+      m->name = g_strdup (name);
+      m->alias = g_strdup (member_string (object, "alias"));
+      m->is_default = member_bool (object, "is-default");
+      m->deprecated = member_bool (object, "deprecated");
+      m->cpu_max = member_uint (object, "cpu-max");
+      g_ptr_array_add (caps->machines, m);
+    }
+  return TRUE;
+}
+
+/* query-cpu-definitions, or the cache's "cpu-models". */
+static gboolean
+read_cpu_models (BigvmQemuCaps *caps, JsonNode *node, GError **error)
+{
+  JsonArray *array = object_array (node, "the CPU model list", error);
+
+  if (array == NULL)
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      const char *name = member_string (object, "name");
+      if (name == NULL)
+        continue;
+      BigvmCpuModel *m = g_new0 (BigvmCpuModel, 1);
+      m->name = g_strdup (name);
+      m->alias_of = g_strdup (member_string (object, "alias-of"));
+      m->deprecated = member_bool (object, "deprecated");
+      m->unavailable = member_strings (object, "unavailable-features");
+      g_ptr_array_add (caps->cpu_models, m);
+    }
+  return TRUE;
+}
+
+/* A query-cpu-model-expansion "props" object, or a cache entry. */
+static BigvmCpuExpansion *
+read_expansion (JsonObject *props)
+{
+  BigvmCpuExpansion *e = g_new0 (BigvmCpuExpansion, 1);
+  e->vendor_id = g_strdup (member_string (props, "vendor") ?: "");
+  e->lm = member_bool (props, "lm");
+  e->pdpe1gb = member_bool (props, "pdpe1gb");
+  e->pse36 = member_bool (props, "pse36");
+  return e;
+}
+
+static gboolean
+has_property (JsonArray *properties, const char *name)
+{
+  for (guint i = 0; i < json_array_get_length (properties); i++)
+    {
+      JsonObject *p = json_array_get_object_element (properties, i);
+      if (g_strcmp0 (member_string (p, "name"), name) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* ---- the probe -------------------------------------------------------- */
+
+static JsonNode *
+execute (BigvmQmp *qmp, const char *command, JsonObject *arguments, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  JsonNode *result = bigvm_qmp_execute (qmp, command, arguments, &local_error);
+
+  if (result == NULL)
+    g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "probing QEMU: %s: %s", command,
+                 local_error->message);
+  return result;
+}
+
+static BigvmQmp *
+start_probe (const char *path, const char *accel, guint timeout_ms, GError **error)
+{
+  /* libvirt probes the same way (src/qemu/qemu_process.c
+   * qemuProcessQMPInit): no machine, no defaults, no user config. */
+  const char *argv[] = { path, "-S", "-no-user-config", "-nodefaults", "-display", "none",
+                         "-machine", "none", "-accel", accel, "-qmp", "stdio", NULL };
+  g_autoptr (GError) local_error = NULL;
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  BigvmQmp *qmp = bigvm_qmp_start (argv, deadline, &local_error);
+
+  if (qmp == NULL)
+    g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "probing QEMU: %s",
+                 local_error->message);
+  return qmp;
+}
+
+static gboolean
+expand_models (BigvmQemuCaps *caps, BigvmQmp *qmp, const char *const *models, GError **error)
+{
+  for (const char *const *model = models; model != NULL && *model != NULL; model++)
+    {
+      if (g_hash_table_contains (caps->expansions, *model)
+          || bigvm_qemu_find_cpu_model (caps, *model) == NULL)
+        continue;
+      g_autoptr (JsonObject) arguments = json_object_new ();
+      JsonObject *model_object = json_object_new ();
+      json_object_set_string_member (arguments, "type", "full");
+      json_object_set_string_member (model_object, "name", *model);
+      json_object_set_object_member (arguments, "model", model_object);
+      g_autoptr (JsonNode) reply = execute (qmp, "query-cpu-model-expansion", arguments, error);
+      if (reply == NULL)
+        return FALSE;
+      JsonObject *root = JSON_NODE_HOLDS_OBJECT (reply) ? json_node_get_object (reply) : NULL;
+      JsonNode *m = root != NULL ? json_object_get_member (root, "model") : NULL;
+      JsonNode *props = m != NULL && JSON_NODE_HOLDS_OBJECT (m)
+                        ? json_object_get_member (json_node_get_object (m), "props") : NULL;
+      if (props == NULL || !JSON_NODE_HOLDS_OBJECT (props))
+        {
+          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                       "probing QEMU: %s: query-cpu-model-expansion of %s has no properties",
+                       caps->path, *model);
+          return FALSE;
+        }
+      g_hash_table_insert (caps->expansions, g_strdup (*model),
+                           read_expansion (json_node_get_object (props)));
+    }
+  return TRUE;
+}
+
+static gboolean
+probe_properties (BigvmQemuCaps *caps, BigvmQmp *qmp, GError **error)
+{
+  static const char *const types[] = { "max-x86_64-cpu", "memory-backend-ram",
+                                       "memory-backend-memfd" };
+  JsonArray *found[G_N_ELEMENTS (types)];
+  JsonNode *replies[G_N_ELEMENTS (types)] = { NULL };
+  gboolean ok = TRUE;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (types) && ok; i++)
+    {
+      g_autoptr (JsonObject) arguments = json_object_new ();
+      json_object_set_string_member (arguments, "typename", types[i]);
+      replies[i] = execute (qmp, "qom-list-properties", arguments, error);
+      ok = replies[i] != NULL && (found[i] = object_array (replies[i], types[i], error)) != NULL;
+      if (replies[i] != NULL && !ok)
+        g_prefix_error (error, "probing QEMU: %s: qom-list-properties: ", caps->path);
+    }
+  if (ok)
+    {
+      caps->cpu_phys_bits = has_property (found[0], "phys-bits")
+                            && has_property (found[0], "host-phys-bits");
+      caps->ram_reserve = has_property (found[1], "reserve");
+      caps->prealloc_threads = has_property (found[1], "prealloc-threads");
+      caps->prealloc_context = has_property (found[1], "prealloc-context");
+      caps->memfd_hugetlb = has_property (found[2], "hugetlb");
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    if (replies[i] != NULL)
+      json_node_unref (replies[i]);
+  return ok;
+}
+
+BigvmQemuCaps *
+bigvm_qemu_probe (const char *path, const char *accel, const char *const *models,
+                  guint timeout_ms, GError **error)
+{
+  g_autoptr (BigvmQemuCaps) caps = caps_new (path, accel);
+  g_autoptr (BigvmQmp) qmp = NULL;
+
+  /* --version first: it works on any QEMU, so a too-old one is refused
+   * with its version rather than with a QMP failure. */
+  if (!bigvm_qemu_get_version (path, timeout_ms, &caps->version, error))
+    return NULL;
+  qmp = start_probe (path, accel, timeout_ms, error);
+  if (qmp == NULL)
+    return NULL;
+
+  g_autoptr (JsonNode) machines = execute (qmp, "query-machines", NULL, error);
+  if (machines == NULL)
+    return NULL;
+  if (!read_machines (caps, machines, error))
+    {
+      g_prefix_error (error, "probing QEMU: %s: query-machines: ", path);
+      return NULL;
+    }
+  g_autoptr (JsonNode) cpus = execute (qmp, "query-cpu-definitions", NULL, error);
+  if (cpus == NULL)
+    return NULL;
+  if (!read_cpu_models (caps, cpus, error))
+    {
+      g_prefix_error (error, "probing QEMU: %s: query-cpu-definitions: ", path);
+      return NULL;
+    }
+  if (!probe_properties (caps, qmp, error) || !expand_models (caps, qmp, models, error))
+    return NULL;
+  return g_steal_pointer (&caps);
+}
+
+gboolean
+bigvm_qemu_expand_models (BigvmQemuCaps *caps, const char *const *models, guint timeout_ms,
+                          GError **error)
+{
+  gboolean missing = FALSE;
+
+  for (const char *const *model = models; *model != NULL; model++)
+    missing |= !g_hash_table_contains (caps->expansions, *model)
+               && bigvm_qemu_find_cpu_model (caps, *model) != NULL;
+  if (!missing)
+    return TRUE;
+
+  g_autoptr (BigvmQmp) qmp = start_probe (caps->path, caps->accel, timeout_ms, error);
+  return qmp != NULL && expand_models (caps, qmp, models, error);
+}
+
+/* ---- caps as JSON (the cache) ----------------------------------------- */
+
+static void
+add_strings (JsonBuilder *b, const char *member, const char *const *strings)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (const char *const *s = strings; s != NULL && *s != NULL; s++)
+    json_builder_add_string_value (b, *s);
+  json_builder_end_array (b);
+}
+
+static int
+compare_names (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+JsonNode *
+bigvm_qemu_caps_to_json (const BigvmQemuCaps *caps)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree char *version = g_strdup_printf ("%u.%u.%u", caps->version.major,
+                                              caps->version.minor, caps->version.micro);
+  const char *properties[6];
+  guint n = 0;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "bigvm-caps");
+  json_builder_add_int_value (b, CAPS_FORMAT);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, caps->path);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, version);
+  json_builder_set_member_name (b, "accel");
+  json_builder_add_string_value (b, caps->accel);
+
+  json_builder_set_member_name (b, "machines");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < caps->machines->len; i++)
+    {
+      const BigvmMachineType *m = caps->machines->pdata[i];
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, m->name);
+      if (m->alias != NULL)
+        {
+          json_builder_set_member_name (b, "alias");
+          json_builder_add_string_value (b, m->alias);
+        }
+      json_builder_set_member_name (b, "is-default");
+      json_builder_add_boolean_value (b, m->is_default);
+      json_builder_set_member_name (b, "deprecated");
+      json_builder_add_boolean_value (b, m->deprecated);
+      json_builder_set_member_name (b, "cpu-max");
+      json_builder_add_int_value (b, m->cpu_max);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "cpu-models");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < caps->cpu_models->len; i++)
+    {
+      const BigvmCpuModel *m = caps->cpu_models->pdata[i];
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, m->name);
+      if (m->alias_of != NULL)
+        {
+          json_builder_set_member_name (b, "alias-of");
+          json_builder_add_string_value (b, m->alias_of);
+        }
+      json_builder_set_member_name (b, "deprecated");
+      json_builder_add_boolean_value (b, m->deprecated);
+      add_strings (b, "unavailable-features", (const char *const *) m->unavailable);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "cpu-expansions");
+  json_builder_begin_object (b);
+  g_autofree gpointer *names = g_hash_table_get_keys_as_array (caps->expansions, NULL);
+  guint count = g_hash_table_size (caps->expansions);
+  qsort (names, count, sizeof (gpointer), compare_names);
+  for (guint i = 0; i < count; i++)
+    {
+      const BigvmCpuExpansion *e = g_hash_table_lookup (caps->expansions, names[i]);
+      json_builder_set_member_name (b, names[i]);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "vendor");
+      json_builder_add_string_value (b, e->vendor_id);
+      json_builder_set_member_name (b, "lm");
+      json_builder_add_boolean_value (b, e->lm);
+      json_builder_set_member_name (b, "pdpe1gb");
+      json_builder_add_boolean_value (b, e->pdpe1gb);
+      json_builder_set_member_name (b, "pse36");
+      json_builder_add_boolean_value (b, e->pse36);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+
+  if (caps->cpu_phys_bits)
+    properties[n++] = "phys-bits";
+  if (caps->ram_reserve)
+    properties[n++] = "reserve";
+  if (caps->prealloc_threads)
+    properties[n++] = "prealloc-threads";
+  if (caps->prealloc_context)
+    properties[n++] = "prealloc-context";
+  if (caps->memfd_hugetlb)
+    properties[n++] = "hugetlb";
+  properties[n] = NULL;
+  add_strings (b, "properties", properties);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+BigvmQemuCaps *
+bigvm_qemu_caps_from_json (JsonNode *node, GError **error)
+{
+  JsonObject *root = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node)
+                                                                   : NULL;
+  const char *path = root != NULL ? member_string (root, "path") : NULL;
+  const char *accel = root != NULL ? member_string (root, "accel") : NULL;
+  const char *version = root != NULL ? member_string (root, "version") : NULL;
+  g_autoptr (BigvmQemuCaps) caps = NULL;
+  g_autofree char *version_line = NULL;
+
+  if (root == NULL || member_uint (root, "bigvm-caps") != CAPS_FORMAT || path == NULL
+      || accel == NULL || version == NULL)
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "not bigvm's capability format %d", CAPS_FORMAT);
+      return NULL;
+    }
+  caps = caps_new (path, accel);
+  version_line = g_strconcat ("QEMU emulator version ", version, NULL);
+  if (!bigvm_qemu_parse_version (version_line, &caps->version, error)
+      || !read_machines (caps, json_object_get_member (root, "machines"), error)
+      || !read_cpu_models (caps, json_object_get_member (root, "cpu-models"), error))
+    return NULL;
+
+  JsonNode *expansions = json_object_get_member (root, "cpu-expansions");
+  if (expansions == NULL || !JSON_NODE_HOLDS_OBJECT (expansions))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "cpu-expansions is missing");
+      return NULL;
+    }
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
+  json_object_iter_init (&iter, json_node_get_object (expansions));
+  while (json_object_iter_next (&iter, &name, &value))
+    if (JSON_NODE_HOLDS_OBJECT (value))
+      g_hash_table_insert (caps->expansions, g_strdup (name),
+                           read_expansion (json_node_get_object (value)));
+
+  g_auto (GStrv) properties = member_strings (root, "properties");
+  const char *const *p = (const char *const *) properties;
+  caps->cpu_phys_bits = g_strv_contains (p, "phys-bits");
+  caps->ram_reserve = g_strv_contains (p, "reserve");
+  caps->prealloc_threads = g_strv_contains (p, "prealloc-threads");
+  caps->prealloc_context = g_strv_contains (p, "prealloc-context");
+  caps->memfd_hugetlb = g_strv_contains (p, "hugetlb");
+  return g_steal_pointer (&caps);
 }

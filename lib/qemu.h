@@ -1,8 +1,11 @@
-/* bigvm: what the QEMU binary is and can do.
+/* bigvm: what the QEMU binary is and can do, asked over QMP.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "host.h"
+
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 typedef struct {
   guint major, minor, micro;
@@ -17,8 +20,42 @@ typedef struct {
 #define BIGVM_QEMU_MIN_VERSION BIGVM_VERSION_CODE (2, 7, 0)
 
 typedef struct {
+  char *name;
+  char *alias;                 /* "q35", or NULL */
+  gboolean is_default;
+  gboolean deprecated;
+  guint cpu_max;
+} BigvmMachineType;
+
+typedef struct {
+  char *name;
+  char *alias_of;              /* "qemu64-v1" for "qemu64", or NULL */
+  gboolean deprecated;
+  GStrv unavailable;           /* features the probed accelerator lacks */
+} BigvmCpuModel;
+
+/* A CPU model's properties as QEMU expands them (query-cpu-model-expansion
+ * type=full, target/i386/cpu.c builtin_x86_defs). */
+typedef struct {
+  char *vendor_id;             /* "AuthenticAMD"; the host's under KVM */
+  gboolean lm;                 /* 64-bit: phys-bits can be set */
+  gboolean pdpe1gb;            /* 1 GiB pages */
+  gboolean pse36;              /* 36 physical bits for 32-bit models */
+} BigvmCpuExpansion;
+
+typedef struct {
   char *path;                  /* absolute */
   BigvmVersion version;
+  char *accel;                 /* the accelerator the probe ran with */
+  GPtrArray *machines;         /* BigvmMachineType */
+  GPtrArray *cpu_models;       /* BigvmCpuModel */
+  GHashTable *expansions;      /* model name -> BigvmCpuExpansion */
+  /* Properties bigvm relies on (qom-list-properties). */
+  gboolean cpu_phys_bits;      /* phys-bits, host-phys-bits */
+  gboolean ram_reserve;        /* memory-backend-ram reserve (6.1) */
+  gboolean prealloc_threads;
+  gboolean prealloc_context;   /* thread-context (7.2) */
+  gboolean memfd_hugetlb;
 } BigvmQemuCaps;
 
 /* Reads "QEMU emulator version X.Y.Z ..." from `qemu --version` output. */
@@ -28,10 +65,35 @@ gboolean bigvm_qemu_parse_version (const char *output, BigvmVersion *ret_version
 /* NAME if it contains a slash, else NAME looked up in PATH; absolute. */
 char *bigvm_qemu_find (const char *name, GError **error);
 
-/* Asks the QEMU at PATH what it is; each process it starts is killed after
- * TIMEOUT_MS.  QEMU that cannot run, or is older than bigvm supports:
- * BIGVM_ERROR_UNAVAILABLE. */
-BigvmQemuCaps *bigvm_qemu_probe (const char *path, guint timeout_ms, GError **error);
+/* Runs PATH --version; QEMU that cannot run or is older than bigvm
+ * supports: BIGVM_ERROR_UNAVAILABLE. */
+gboolean bigvm_qemu_get_version (const char *path, guint timeout_ms,
+                                 BigvmVersion *ret_version, GError **error);
+
+/* Asks the QEMU at PATH, started with accelerator ACCEL ("tcg" or "kvm")
+ * and no machine, what it can do, and expands the CPU models in MODELS
+ * (NULL-terminated) that it has.  The probe is killed after TIMEOUT_MS.
+ * Failures: BIGVM_ERROR_UNAVAILABLE. */
+BigvmQemuCaps *bigvm_qemu_probe (const char *path, const char *accel,
+                                 const char *const *models, guint timeout_ms,
+                                 GError **error);
+
+/* Adds to CAPS the expansions of MODELS it lacks, probing again. */
+gboolean bigvm_qemu_expand_models (BigvmQemuCaps *caps, const char *const *models,
+                                   guint timeout_ms, GError **error);
+
+/* The capabilities as JSON, and back (pure); the cache's format. */
+JsonNode *bigvm_qemu_caps_to_json (const BigvmQemuCaps *caps);
+BigvmQemuCaps *bigvm_qemu_caps_from_json (JsonNode *node, GError **error);
 
 void bigvm_qemu_caps_free (BigvmQemuCaps *caps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmQemuCaps, bigvm_qemu_caps_free)
+
+/* A machine type by name or alias; NULL if QEMU has none. */
+const BigvmMachineType *bigvm_qemu_find_machine (const BigvmQemuCaps *caps, const char *name);
+const BigvmCpuModel *bigvm_qemu_find_cpu_model (const BigvmQemuCaps *caps, const char *name);
+const BigvmCpuExpansion *bigvm_qemu_find_expansion (const BigvmQemuCaps *caps, const char *name);
+
+/* Up to three names in NAMES (machine or CPU model names) close to NAME,
+ * comma-separated, or NULL. */
+char *bigvm_qemu_close_names (GPtrArray *items, const char *name);

@@ -124,6 +124,21 @@ bigvm_format_size_human (guint64 bytes)
 }
 
 char *
+bigvm_format_size_exact (guint64 bytes)
+{
+  static const struct { guint64 unit; const char *name; } units[] = {
+    { BIGVM_TiB, "TiB" }, { BIGVM_GiB, "GiB" }, { BIGVM_MiB, "MiB" }, { BIGVM_KiB, "KiB" },
+  };
+
+  if (bytes != 0)
+    for (gsize i = 0; i < G_N_ELEMENTS (units); i++)
+      if (bytes % units[i].unit == 0)
+        return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", bytes / units[i].unit,
+                                units[i].name);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+}
+
+char *
 bigvm_qemu_opt_escape (const char *value)
 {
   GString *out = g_string_sized_new (strlen (value) + 4);

@@ -27,6 +27,9 @@ char *bigvm_format_size (guint64 bytes);
 /* Size for people: "1 TiB", "1010 GiB", "1.5 GiB". */
 char *bigvm_format_size_human (guint64 bytes);
 
+/* Exact size for people, in the largest unit that divides it: "1022 GiB". */
+char *bigvm_format_size_exact (guint64 bytes);
+
 /* A value inside a QEMU "key=value,..." option, with every comma doubled,
  * which is how QEMU's option parser reads a literal comma (util/qemu-option.c
  * get_opt_value()). */

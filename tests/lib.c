@@ -79,9 +79,16 @@ test_host_new (const char *name)
 BigvmQemuCaps *
 test_caps_new (void)
 {
-  BigvmQemuCaps *caps = g_new0 (BigvmQemuCaps, 1);
-  caps->path = g_strdup ("/usr/bin/qemu-system-x86_64");
-  caps->version = (BigvmVersion) { 7, 2, 0 };
+  g_autofree char *path = g_build_filename (test_srcdir (), "data", "qemu-7.2.22-tcg.caps.json",
+                                            NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  BigvmQemuCaps *caps;
+
+  ck_assert_msg (json_parser_load_from_file (parser, path, &error), "%s: %s", path,
+                 error ? error->message : "");
+  caps = bigvm_qemu_caps_from_json (json_parser_get_root (parser), &error);
+  ck_assert_msg (caps != NULL, "%s: %s", path, error ? error->message : "");
   return caps;
 }
 

@@ -24,11 +24,12 @@ words (const char *first, ...)
 START_TEST (test_shell_quoting)
 {
   g_autoptr (GPtrArray) argv = words ("/usr/bin/qemu", "-name", "guest=db1", "-m", "size=1T,slots=4",
-                                      "a b", "it's", "", "$HOME", "x;y", "-cpu", "max,+pdpe1gb", NULL);
+                                      "a b", "it's", "", "$HOME", "x;y", "-cpu", "max,+pdpe1gb",
+                                      "~/disk.img", "a~b", NULL);
   g_autofree char *line = bigvm_argv_to_shell (argv);
 
   ck_assert_str_eq (line, "/usr/bin/qemu -name guest=db1 -m size=1T,slots=4 'a b' 'it'\\''s' '' "
-                          "'$HOME' 'x;y' -cpu max,+pdpe1gb");
+                          "'$HOME' 'x;y' -cpu max,+pdpe1gb '~/disk.img' 'a~b'");
 
   /* The shell reads the line back into the same words. */
   g_auto (GStrv) back = NULL;
@@ -86,7 +87,7 @@ has_word (GPtrArray *argv, const char *word)
  * which is how QEMU's option parser reads a literal comma. */
 START_TEST (test_no_injection)
 {
-  g_autoptr (GPtrArray) argv = build ("name = x,accel=kvm\nram = 1T\nvcpus = 1\n"
+  g_autoptr (GPtrArray) argv = build ("name = x,accel=kvm\nram = 64G\nvcpus = 1\n"
                                       "hw_firmware_type = uefi\n"
                                       "bigvm:nvram = /srv/a,readonly=on/x,.fd\n", NULL);
   ck_assert (has_word (argv, "guest=x,,accel=kvm"));
@@ -97,7 +98,7 @@ END_TEST
 START_TEST (test_extra_args)
 {
   const char *extra[] = { "-device", "isa-debug-exit,iobase=0xf4", "--", "", NULL };
-  g_autoptr (GPtrArray) argv = build ("name = x\nram = 1T\nvcpus = 1\n", extra);
+  g_autoptr (GPtrArray) argv = build ("name = x\nram = 64G\nvcpus = 1\n", extra);
 
   ck_assert_uint_ge (argv->len, 5);
   for (guint i = 0; i < 4; i++)

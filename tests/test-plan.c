@@ -7,14 +7,15 @@
 
 #include <string.h>
 
-#define BASE "name = db1\nram = 1T\nvcpus = 8\n"
+#define BASE "name = db1\nram = 64G\nvcpus = 8\n"
 
 typedef struct {
   const char *host;            /* test host name */
   BigvmKvmState kvm;           /* overrides the dump state when not FROM_DUMP */
   BigvmAccel accel;
   gboolean sparse;
-  BigvmVersion version;        /* 0.0.0: 7.2.0 */
+  BigvmVersion version;        /* 0.0.0: the recorded 7.2.22 */
+  gboolean no_reserve;         /* memory-backend-ram without "reserve" */
 } Setup;
 
 static BigvmPlan *
@@ -37,6 +38,8 @@ plan_for (const char *text, const Setup *setup, GError **error)
     }
   if (setup->version.major != 0)
     caps->version = setup->version;
+  if (setup->no_reserve)
+    caps->ram_reserve = FALSE;
   return bigvm_plan_new (flavor, host, caps, firmware, &options, error);
 }
 
@@ -65,12 +68,12 @@ assert_refused (const char *text, const Setup *setup, int code, const char *mess
 START_TEST (test_accel_choice)
 {
   static const struct { Setup setup; BigvmAccel want; } cases[] = {
-    { { "intel-46", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_AUTO, FALSE, { 0 } }, BIGVM_ACCEL_KVM },
-    { { "novirt-46", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_AUTO, FALSE, { 0 } }, BIGVM_ACCEL_TCG },
-    { { "novirt-46", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } }, BIGVM_ACCEL_KVM },
-    { { "intel-46", BIGVM_KVM_USABLE, BIGVM_ACCEL_AUTO, FALSE, { 0 } }, BIGVM_ACCEL_KVM },
-    { { "intel-46", BIGVM_KVM_MISSING, BIGVM_ACCEL_AUTO, FALSE, { 0 } }, BIGVM_ACCEL_TCG },
-    { { "intel-46", BIGVM_KVM_USABLE, BIGVM_ACCEL_TCG, FALSE, { 0 } }, BIGVM_ACCEL_TCG },
+    { { .host = "intel-46", .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_AUTO }, BIGVM_ACCEL_KVM },
+    { { .host = "novirt-46", .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_AUTO }, BIGVM_ACCEL_TCG },
+    { { .host = "novirt-46", .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_KVM }, BIGVM_ACCEL_KVM },
+    { { .host = "intel-46", .kvm = BIGVM_KVM_USABLE, .accel = BIGVM_ACCEL_AUTO }, BIGVM_ACCEL_KVM },
+    { { .host = "intel-46", .kvm = BIGVM_KVM_MISSING, .accel = BIGVM_ACCEL_AUTO }, BIGVM_ACCEL_TCG },
+    { { .host = "intel-46", .kvm = BIGVM_KVM_USABLE, .accel = BIGVM_ACCEL_TCG }, BIGVM_ACCEL_TCG },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -86,7 +89,7 @@ END_TEST
 
 START_TEST (test_kvm_unusable)
 {
-  Setup setup = { "intel-46", BIGVM_KVM_DENIED, BIGVM_ACCEL_KVM, FALSE, { 0 } };
+  Setup setup = { .host = "intel-46", .kvm = BIGVM_KVM_DENIED, .accel = BIGVM_ACCEL_KVM };
   assert_refused (BASE, &setup, BIGVM_ERROR_UNAVAILABLE,
                   "--accel=kvm: KVM is not usable here: cannot open /dev/kvm: No such file or directory");
 }
@@ -95,14 +98,14 @@ END_TEST
 START_TEST (test_emulate)
 {
   static const struct { const char *extra; Setup setup; const char *cpu; } cases[] = {
-    { "", { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } }, "max,phys-bits=42" },
+    { "", { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG }, "max,phys-bits=42" },
     /* QEMU turns host-phys-bits on for host and max under KVM. */
-    { "", { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } },
+    { "", { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_KVM },
       "host,host-phys-bits=off,phys-bits=42" },
-    { "bigvm:cpu_model = max\n", { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } },
+    { "bigvm:cpu_model = max\n", { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_KVM },
       "max,host-phys-bits=off,phys-bits=42" },
     { "bigvm:cpu_model = Westmere\nbigvm:cpu_flags = +pdpe1gb\n",
-      { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } }, "Westmere,phys-bits=42,+pdpe1gb" },
+      { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_KVM }, "Westmere,phys-bits=42,+pdpe1gb" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -120,8 +123,8 @@ END_TEST
 
 START_TEST (test_emulate_above_host)
 {
-  Setup kvm = { "intel-39", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_KVM, FALSE, { 0 } };
-  Setup tcg = { "intel-39", BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } };
+  Setup kvm = { .host = "intel-39", .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_KVM };
+  Setup tcg = { .host = "intel-39", .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG };
   const char *text = BASE "hw:maxphysaddr_mode = emulate\nhw:maxphysaddr_bits = 42\n";
   g_autoptr (BigvmPlan) plan = NULL;
 
@@ -137,8 +140,8 @@ END_TEST
 START_TEST (test_passthrough)
 {
   const char *text = BASE "hw:maxphysaddr_mode = passthrough\n";
-  Setup kvm = { NULL, BIGVM_KVM_USABLE, BIGVM_ACCEL_AUTO, FALSE, { 0 } };
-  Setup tcg = { NULL, BIGVM_KVM_MISSING, BIGVM_ACCEL_AUTO, FALSE, { 0 } };
+  Setup kvm = { .kvm = BIGVM_KVM_USABLE, .accel = BIGVM_ACCEL_AUTO };
+  Setup tcg = { .kvm = BIGVM_KVM_MISSING, .accel = BIGVM_ACCEL_AUTO };
   g_autoptr (BigvmPlan) plan = plan_for (text, &kvm, NULL);
   g_autofree char *cpu = cpu_props (plan);
 
@@ -155,7 +158,7 @@ END_TEST
 
 START_TEST (test_host_model_needs_kvm)
 {
-  Setup tcg = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } };
+  Setup tcg = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG };
   assert_refused (BASE "bigvm:cpu_model = host\n", &tcg, BIGVM_ERROR_UNAVAILABLE,
                   "test.flavor:4: bigvm:cpu_model: the host CPU model needs KVM, and this "
                   "guest would run under TCG (--accel=tcg)");
@@ -164,17 +167,17 @@ END_TEST
 
 START_TEST (test_qemu_versions)
 {
-  Setup old = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 4, 2, 1 } };
-  Setup no_reserve = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, TRUE, { 6, 0, 0 } };
-  Setup reserve = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, TRUE, { 6, 1, 0 } };
+  Setup old = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG, .version = { 4, 2, 1 } };
+  Setup no_reserve = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG, .sparse = TRUE, .version = { 6, 0, 0 }, .no_reserve = TRUE };
+  Setup reserve = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG, .sparse = TRUE, .version = { 6, 1, 0 } };
   g_autoptr (BigvmPlan) plan = NULL;
 
   assert_refused (BASE, &old, BIGVM_ERROR_UNAVAILABLE,
                   "/usr/bin/qemu-system-x86_64 is QEMU 4.2.1, which cannot back guest RAM with "
                   "a memory backend (-machine memory-backend needs 5.0 or newer)");
   assert_refused (BASE, &no_reserve, BIGVM_ERROR_UNAVAILABLE,
-                  "--sparse-ram: /usr/bin/qemu-system-x86_64 is QEMU 6.0.0, which cannot map RAM "
-                  "without reserving it (memory-backend-ram reserve=off needs 6.1 or newer)");
+                  "--sparse-ram: /usr/bin/qemu-system-x86_64 (QEMU 6.0.0) cannot map RAM without "
+                  "reserving it: its memory-backend-ram has no reserve property (QEMU 6.1 and newer)");
   plan = plan_for (BASE, &reserve, NULL);
   ck_assert (plan != NULL && plan->sparse_ram);
 }
@@ -182,7 +185,7 @@ END_TEST
 
 START_TEST (test_uefi)
 {
-  Setup setup = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } };
+  Setup setup = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG };
   g_autoptr (BigvmPlan) plan = plan_for (BASE "hw_firmware_type = uefi\n", &setup, NULL);
   g_autoptr (BigvmPlan) own = plan_for (BASE "hw_firmware_type = uefi\nbigvm:nvram = /srv/db1.fd\n",
                                         &setup, NULL);
@@ -194,20 +197,32 @@ START_TEST (test_uefi)
   ck_assert_ptr_null (bios->firmware);
   ck_assert_ptr_null (bios->nvram);
 
-  assert_refused ("name = a/b\nram = 1T\nvcpus = 8\nhw_firmware_type = uefi\n", &setup,
+  assert_refused ("name = a/b\nram = 64G\nvcpus = 8\nhw_firmware_type = uefi\n", &setup,
                   BIGVM_ERROR_FLAVOR,
                   "test.flavor:1: name: contains '/', so it cannot name the guest's UEFI "
                   "variable file; set bigvm:nvram");
   assert_refused (BASE "hw_firmware_type = uefi\nhw_machine_type = microvm\n", &setup,
-                  BIGVM_ERROR_UNAVAILABLE,
-                  "test.flavor:4: hw_firmware_type: no QEMU firmware descriptor offers UEFI for "
-                  "x86_64 microvm without SMM or Secure Boot (install ovmf)");
+                  BIGVM_ERROR_FLAVOR,
+                  "test.flavor:5: hw_machine_type: bigvm plans pc-q35 and pc-i440fx machine "
+                  "types (q35, pc), not microvm");
+
+  /* No descriptor at all. */
+  g_autoptr (BigvmFlavor) flavor = test_flavor (BASE "hw_firmware_type = uefi\n");
+  g_autoptr (BigvmHost) host = test_host_new ("intel-46");
+  g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
+  g_autoptr (GPtrArray) none = g_ptr_array_new ();
+  BigvmPlanOptions options = { BIGVM_ACCEL_TCG, FALSE, "/state/bigvm" };
+  g_autoptr (GError) error = NULL;
+  ck_assert_ptr_null (bigvm_plan_new (flavor, host, caps, none, &options, &error));
+  ck_assert_str_eq (error->message,
+                    "test.flavor:4: hw_firmware_type: no QEMU firmware descriptor offers UEFI "
+                    "for x86_64 pc-q35-7.2 without SMM or Secure Boot (install ovmf)");
 }
 END_TEST
 
 START_TEST (test_warnings_carried)
 {
-  Setup setup = { NULL, BIGVM_KVM_FROM_DUMP, BIGVM_ACCEL_TCG, FALSE, { 0 } };
+  Setup setup = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG };
   g_autoptr (BigvmPlan) plan = plan_for (BASE "hw:cpu_policy = dedicated\n", &setup, NULL);
   ck_assert_uint_eq (plan->warnings->len, 1);
   ck_assert (strstr (plan->warnings->pdata[0], "hw:cpu_policy") != NULL);

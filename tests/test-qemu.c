@@ -4,6 +4,7 @@
 #include "tests.h"
 
 #include "errors.h"
+#include "qmp.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -71,9 +72,10 @@ START_TEST (test_probe_faults)
       g_autofree char *path = write_script (dir, name, cases[i].body);
       g_autoptr (GError) error = NULL;
       gint64 start = g_get_monotonic_time ();
-      g_autoptr (BigvmQemuCaps) caps = bigvm_qemu_probe (path, 500, &error);
+      BigvmVersion version;
+      gboolean ok = bigvm_qemu_get_version (path, 500, &version, &error);
 
-      ck_assert_msg (caps == NULL, "%s accepted", cases[i].body);
+      ck_assert_msg (!ok, "%s accepted", cases[i].body);
       ck_assert (g_error_matches (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE));
       ck_assert_msg (strstr (error->message, cases[i].message) != NULL, "%s: %s", cases[i].body,
                      error->message);
@@ -102,19 +104,126 @@ START_TEST (test_find)
 }
 END_TEST
 
+/* A QEMU that answers --version but not QMP the way QEMU does. */
+START_TEST (test_qmp_faults)
+{
+  g_autofree char *dir = test_tmpdir_new ();
+  static const struct { const char *qmp; const char *message; } cases[] = {
+    { "exit 1", "exited with status 1" },
+    { "echo 'qemu: cannot start' >&2; exit 1", "exited with status 1: qemu: cannot start" },
+    { "kill -ABRT $$", "was killed by signal 6" },
+    { "echo 'this is not QMP'; sleep 30", "did not greet with QMP: \"this is not QMP\"" },
+    { "echo '{\"QMP\": {}}'; read l; echo 'garbage'; sleep 30",
+      "answered with something other than QMP: \"garbage\"" },
+    { "echo '{\"QMP\": {}}'; read l; echo '{\"return\": {}}'; read l; echo '{\"return\": 7}'",
+      "query-machines: the machine list is not a list" },
+    { "echo '{\"QMP\": {}}'; read l; echo '{\"return\": {}}'; read l;"
+      " echo '{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no such command\"}}'",
+      "query-machines: " },
+    { "sleep 30", "did not answer in time; killed it" },
+    { "echo '{\"QMP\": {}}'; read l; echo '{\"return\": {}}'; sleep 30",
+      "did not answer in time; killed it" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("qemu-%zu", i);
+      g_autofree char *body = g_strdup_printf ("if [ \"$1\" = --version ]; then\n"
+                                               "  echo 'QEMU emulator version 7.2.0'; exit 0\n"
+                                               "fi\n%s\n", cases[i].qmp);
+      g_autofree char *path = write_script (dir, name, body);
+      g_autoptr (GError) error = NULL;
+      const char *models[] = { "max", NULL };
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr (BigvmQemuCaps) caps = bigvm_qemu_probe (path, "tcg", models, 1000, &error);
+
+      ck_assert_msg (caps == NULL, "%s accepted", cases[i].qmp);
+      ck_assert (g_error_matches (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE));
+      ck_assert_msg (strstr (error->message, cases[i].message) != NULL, "%s:\n%s", cases[i].qmp,
+                     error->message);
+      ck_assert_msg (g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC, "%s took too long",
+                     cases[i].qmp);
+    }
+  test_tmpdir_remove (dir);
+}
+END_TEST
+
+START_TEST (test_qmp_lines)
+{
+  static const char *const bad[] = {
+    "", "not json", "[]", "7", "{\"QMP\"", "{\"id\": 1}",
+    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"boom\"}}",
+    "{\"error\": 5}",
+  };
+  gboolean event;
+  JsonNode *ret;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      ck_assert_msg (!bigvm_qmp_parse_line (bad[i], strlen (bad[i]), &event, &ret, &error),
+                     "accepted %s", bad[i]);
+      ck_assert_ptr_null (ret);
+    }
+  const char *stop = "{\"event\": \"STOP\"}";
+  const char *list = "{\"return\": [1]}";
+  ck_assert (bigvm_qmp_parse_line (stop, strlen (stop), &event, &ret, NULL));
+  ck_assert (event && ret == NULL);
+  ck_assert (bigvm_qmp_parse_line (list, strlen (list), &event, &ret, NULL));
+  ck_assert (!event && JSON_NODE_HOLDS_ARRAY (ret));
+  json_node_unref (ret);
+}
+END_TEST
+
 START_TEST (test_probe_real)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = bigvm_qemu_find ("qemu-system-x86_64", &error);
+  const char *models[] = { "max", "Westmere", "no-such-model", NULL };
 
   if (path == NULL)
     {
       printf ("skip: qemu-system-x86_64 is not installed\n");
       return;
     }
-  g_autoptr (BigvmQemuCaps) caps = bigvm_qemu_probe (path, 10000, &error);
+  g_autoptr (BigvmQemuCaps) caps = bigvm_qemu_probe (path, "tcg", models, 30000, &error);
   ck_assert_msg (caps != NULL, "%s", error ? error->message : "");
   ck_assert_uint_ge (caps->version.major, 7);
+  const BigvmMachineType *q35 = bigvm_qemu_find_machine (caps, "q35");
+  ck_assert_ptr_nonnull (q35);
+  ck_assert (g_str_has_prefix (q35->name, "pc-q35-"));
+  ck_assert_uint_ge (q35->cpu_max, 255);
+  ck_assert (caps->cpu_phys_bits && caps->ram_reserve);
+  const BigvmCpuExpansion *max = bigvm_qemu_find_expansion (caps, "max");
+  const BigvmCpuExpansion *westmere = bigvm_qemu_find_expansion (caps, "Westmere");
+  ck_assert_str_eq (max->vendor_id, "AuthenticAMD");
+  ck_assert (max->lm && max->pdpe1gb);
+  ck_assert_str_eq (westmere->vendor_id, "GenuineIntel");
+  ck_assert (westmere->lm && !westmere->pdpe1gb);
+  ck_assert_ptr_null (bigvm_qemu_find_expansion (caps, "no-such-model"));
+
+  /* The JSON form carries everything. */
+  g_autoptr (JsonNode) json = bigvm_qemu_caps_to_json (caps);
+  g_autoptr (BigvmQemuCaps) back = bigvm_qemu_caps_from_json (json, &error);
+  ck_assert_msg (back != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (back->machines->len, caps->machines->len);
+  ck_assert_uint_eq (back->cpu_models->len, caps->cpu_models->len);
+  ck_assert_str_eq (bigvm_qemu_find_machine (back, "q35")->name, q35->name);
+  ck_assert (bigvm_qemu_find_expansion (back, "max")->pdpe1gb);
+  ck_assert (back->ram_reserve && back->cpu_phys_bits);
+}
+END_TEST
+
+START_TEST (test_close_names)
+{
+  g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
+  g_autofree char *machines = bigvm_qemu_close_names (caps->machines, "pc-q53-7.2");
+  g_autofree char *models = bigvm_qemu_close_names (caps->cpu_models, "Westmer");
+  g_autofree char *none = bigvm_qemu_close_names (caps->cpu_models, "zzzzzzzzzzzz");
+
+  ck_assert (g_str_has_prefix (machines, "pc-q35-7.2, "));
+  ck_assert (g_str_has_prefix (models, "Westmere"));
+  ck_assert_ptr_null (none);
 }
 END_TEST
 
@@ -127,6 +236,12 @@ suite_qemu (void)
   tcase_add_test (tc, test_probe_faults);
   tcase_add_test (tc, test_find);
   tcase_add_test (tc, test_probe_real);
+  tcase_add_test (tc, test_close_names);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("qmp");
+  tcase_add_test (tc, test_qmp_lines);
+  tcase_add_test (tc, test_qmp_faults);
+  tcase_set_timeout (tc, 60);
   tcase_set_timeout (tc, 30);
   suite_add_tcase (s, tc);
   return s;

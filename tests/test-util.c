@@ -66,6 +66,10 @@ START_TEST (test_format_size)
       ck_assert_str_eq (exact, cases[i].exact);
       ck_assert_str_eq (human, cases[i].human);
     }
+  g_autofree char *exact = bigvm_format_size_exact (4094 * BIGVM_GiB);
+  g_autofree char *bytes = bigvm_format_size_exact (1000);
+  ck_assert_str_eq (exact, "4094 GiB");
+  ck_assert_str_eq (bytes, "1000 bytes");
 }
 END_TEST
 

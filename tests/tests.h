@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 Suite *suite_util (void);
+Suite *suite_layout (void);
 Suite *suite_flavor (void);
 Suite *suite_host (void);
 Suite *suite_qemu (void);
@@ -40,7 +41,8 @@ void test_cpuid_fill (struct cpu_raw_data_t *raw, const TestCpu *cpu);
  * built from TestCpu registers with KVM as a dump host. */
 BigvmHost *test_host_new (const char *name);
 
-/* QEMU 7.2.0 at /usr/bin/qemu-system-x86_64. */
+/* Debian 12's QEMU 7.2.22 at /usr/bin/qemu-system-x86_64, as probed under
+ * TCG (tests/data/qemu-7.2.22-tcg.caps.json). */
 BigvmQemuCaps *test_caps_new (void);
 
 /* The descriptors in tests/data/firmware, with their files taken as present. */

@@ -23,6 +23,7 @@ main (void)
   srunner_add_suite (runner, suite_host ());
   srunner_add_suite (runner, suite_qemu ());
   srunner_add_suite (runner, suite_firmware ());
+  srunner_add_suite (runner, suite_layout ());
   srunner_add_suite (runner, suite_plan ());
   srunner_add_suite (runner, suite_argv ());
   srunner_add_suite (runner, suite_nvram ());
