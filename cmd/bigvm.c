@@ -3,14 +3,18 @@
 #include "config.h"
 
 #include "argv.h"
+#include "cache.h"
 #include "errors.h"
 #include "explain.h"
 #include "firmware.h"
 #include "flavor.h"
 #include "host.h"
+#include "hostinfo.h"
 #include "nvram.h"
 #include "plan.h"
+#include "preflight.h"
 #include "qemu.h"
+#include "util.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -20,22 +24,43 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How long each QEMU bigvm starts to ask what it can do may take, unless
+ * BIGVM_PROBE_TIMEOUT (seconds) says otherwise. */
+#define PROBE_TIMEOUT_S 30
+
 typedef enum {
   COMMAND_RUN,
   COMMAND_SHOW,
   COMMAND_EXPLAIN,
+  COMMAND_CHECK,
+  COMMAND_HOST,
 } Command;
+
+/* Which options a command takes. */
+enum {
+  TAKES_DUMP = 1 << 0,
+  TAKES_PREFLIGHT = 1 << 1,
+  TAKES_FLAVOR = 1 << 2,
+  TAKES_QEMU_ARGS = 1 << 3,
+};
 
 static const struct {
   const char *name;
   Command command;
   const char *summary;
   const char *formats;         /* accepted --format values, first is default */
+  unsigned takes;
 } commands[] = {
-  { "run", COMMAND_RUN, "Check FLAVOR, then replace bigvm with QEMU running it.", NULL },
-  { "show", COMMAND_SHOW, "Print the QEMU command line run would execute.", "shell,json" },
+  { "run", COMMAND_RUN, "Check FLAVOR, then replace bigvm with QEMU running it.", NULL,
+    TAKES_FLAVOR | TAKES_QEMU_ARGS },
+  { "show", COMMAND_SHOW, "Print the QEMU command line run would execute.", "shell,json",
+    TAKES_FLAVOR | TAKES_DUMP | TAKES_QEMU_ARGS },
   { "explain", COMMAND_EXPLAIN, "Print the guest's physical address map and the bits it needs.",
-    "text,json" },
+    "text,json", TAKES_FLAVOR | TAKES_DUMP },
+  { "check", COMMAND_CHECK, "List every check run would make, and how each came out.", NULL,
+    TAKES_FLAVOR | TAKES_DUMP | TAKES_PREFLIGHT | TAKES_QEMU_ARGS },
+  { "host", COMMAND_HOST, "Describe what this host (or a dumped one) and QEMU offer guests.",
+    "text,json", TAKES_DUMP },
 };
 
 static char *opt_qemu;
@@ -43,6 +68,7 @@ static char *opt_accel;
 static char *opt_cpuid_dump;
 static gboolean opt_sparse_ram;
 static char *opt_format;
+static gboolean opt_preflight;
 static gboolean opt_verbose;
 static gboolean opt_quiet;
 static gboolean opt_version;
@@ -52,15 +78,29 @@ static GOptionEntry option_entries[] = {
     "QEMU binary (default: $BIGVM_QEMU, else qemu-system-x86_64 from PATH)", "PATH" },
   { "accel", 0, 0, G_OPTION_ARG_STRING, &opt_accel,
     "Accelerator: auto (KVM when /dev/kvm is usable), kvm or tcg", "auto|kvm|tcg" },
-  { "cpuid-dump", 0, 0, G_OPTION_ARG_FILENAME, &opt_cpuid_dump,
-    "Plan for the host whose libcpuid raw CPUID dump FILE is", "FILE" },
   { "sparse-ram", 0, 0, G_OPTION_ARG_NONE, &opt_sparse_ram,
     "Map guest RAM without reserving host memory (reserve=off)", NULL },
-  { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format,
-    "Output format: shell or json (show), text or json (explain)", "FORMAT" },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
     "Say what bigvm decided and why", NULL },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Print no warnings", NULL },
+  { NULL }
+};
+
+static GOptionEntry dump_entries[] = {
+  { "cpuid-dump", 0, 0, G_OPTION_ARG_FILENAME, &opt_cpuid_dump,
+    "Plan for the host whose libcpuid raw CPUID dump FILE is", "FILE" },
+  { NULL }
+};
+
+static GOptionEntry format_entries[] = {
+  { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format, "Output format", "FORMAT" },
+  { NULL }
+};
+
+static GOptionEntry preflight_entries[] = {
+  { "preflight", 0, 0, G_OPTION_ARG_NONE, &opt_preflight,
+    "Also start QEMU stopped with the real command line, and ask what the guest CPU got",
+    NULL },
   { NULL }
 };
 
@@ -69,9 +109,13 @@ static GOptionEntry top_entries[] = {
   { NULL }
 };
 
+/* check lists every outcome on stdout; the other commands report on
+ * stderr, decisions only with -v. */
+static gboolean checking;
+
 static void die (int status, const char *format, ...)
   G_GNUC_PRINTF (2, 3) G_GNUC_NORETURN;
-static void die_with_error (const GError *error) G_GNUC_NORETURN;
+static void refuse (const GError *error) G_GNUC_NORETURN;
 
 static void
 die (int status, const char *format, ...)
@@ -86,21 +130,34 @@ die (int status, const char *format, ...)
   exit (status);
 }
 
-/* One "bigvm: " line per line of the message: a flavor with several
- * problems reports them all. */
+/* "bigvm: " or check's status column before each line of MESSAGE. */
 static void
-print_lines (const char *prefix, const char *message)
+print_lines (FILE *out, const char *prefix, const char *message)
 {
   g_auto (GStrv) lines = g_strsplit (message, "\n", -1);
 
   for (char **line = lines; *line != NULL; line++)
-    fprintf (stderr, "bigvm: %s%s\n", prefix, *line);
+    fprintf (out, "%s%s\n", prefix, *line);
 }
 
 static void
-die_with_error (const GError *error)
+close_stdout (void)
 {
-  print_lines ("", error->message);
+  if (fflush (stdout) != 0 || ferror (stdout))
+    die (BIGVM_ERROR_INTERNAL, "cannot write to standard output: %s", g_strerror (errno));
+}
+
+/* The end of every refusal: one line per problem, and its exit status. */
+static void
+refuse (const GError *error)
+{
+  if (checking)
+    {
+      print_lines (stdout, "refused  ", error->message);
+      close_stdout ();
+    }
+  else
+    print_lines (stderr, "bigvm: ", error->message);
   exit (bigvm_error_exit_status (error));
 }
 
@@ -113,29 +170,29 @@ usage_error (const char *command, const char *message)
 }
 
 static void
-verbose (const char *format, ...) G_GNUC_PRINTF (1, 2);
+report_ok (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 static void
-verbose (const char *format, ...)
+report_ok (const char *format, ...)
 {
   va_list args;
 
-  if (!opt_verbose)
+  if (!checking && !opt_verbose)
     return;
-  fputs ("bigvm: ", stderr);
   va_start (args, format);
-  vfprintf (stderr, format, args);
+  g_autofree char *text = g_strdup_vprintf (format, args);
   va_end (args);
-  fputc ('\n', stderr);
+  print_lines (checking ? stdout : stderr, checking ? "ok       " : "bigvm: ", text);
 }
 
 static void
-print_warnings (const GPtrArray *warnings)
+report_warnings (const GPtrArray *warnings)
 {
-  if (opt_quiet)
+  if (opt_quiet && !checking)
     return;
   for (guint i = 0; i < warnings->len; i++)
-    print_lines ("warning: ", warnings->pdata[i]);
+    print_lines (checking ? stdout : stderr, checking ? "warning  " : "bigvm: warning: ",
+                 warnings->pdata[i]);
 }
 
 static BigvmAccel
@@ -160,12 +217,21 @@ parse_format (const char *command, const char *formats)
     return allowed[0] != NULL ? g_intern_string (allowed[0]) : NULL;
   if (!g_strv_contains ((const char *const *) allowed, opt_format))
     {
-      g_autofree char *message = formats != NULL
-        ? g_strdup_printf ("--format must be one of: %s", formats)
-        : g_strdup_printf ("%s has no --format option", command);
+      g_autofree char *message = g_strdup_printf ("--format must be one of: %s", formats);
       usage_error (command, message);
     }
   return g_intern_string (opt_format);
+}
+
+static guint
+probe_timeout_ms (void)
+{
+  const char *env = g_getenv ("BIGVM_PROBE_TIMEOUT");
+  guint64 seconds = PROBE_TIMEOUT_S;
+
+  if (env != NULL && *env != '\0' && !bigvm_parse_uint (env, 1, 3600, &seconds, NULL))
+    die (BIGVM_ERROR_USAGE, "BIGVM_PROBE_TIMEOUT=%s: not a number of seconds (1..3600)", env);
+  return seconds * 1000;
 }
 
 static char *
@@ -180,83 +246,122 @@ qemu_name (void)
   return g_strdup ("qemu-system-x86_64");
 }
 
-static void
-close_stdout (void)
-{
-  if (fflush (stdout) != 0 || ferror (stdout))
-    die (BIGVM_ERROR_INTERNAL, "cannot write to standard output: %s", g_strerror (errno));
-}
-
-/* How long each QEMU bigvm starts to ask what it can do may take. */
-#define PROBE_TIMEOUT_MS 30000
-
-/* Everything before the plan: the only stage that reads files and probes. */
-static BigvmPlan *
-make_plan (const char *flavor_path, BigvmFlavor **ret_flavor, BigvmQemuCaps **ret_caps,
-           GPtrArray **ret_firmware, BigvmAccel requested, GError **ret_refusal)
+static BigvmHost *
+load_host (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (BigvmFlavor) flavor = NULL;
-  g_autoptr (BigvmHost) host = NULL;
-  g_autoptr (BigvmQemuCaps) caps = NULL;
-  g_autoptr (GPtrArray) firmware = NULL;
-  g_autofree char *qemu = NULL;
+  BigvmHost *host = opt_cpuid_dump != NULL ? bigvm_host_from_dump (opt_cpuid_dump, &error)
+                                           : bigvm_host_probe ("/", &error);
+  if (host == NULL)
+    refuse (error);
+  report_ok ("host CPU: %s (%s), %u physical address bits%s, %s", host->model_name,
+             host->vendor_id, host->effective_phys_bits,
+             host->kernel_phys_bits != 0 && host->kernel_phys_bits < host->phys_bits
+             ? " (the kernel's figure; CPUID says more, memory encryption takes the rest)" : "",
+             host->source);
+  return host;
+}
+
+/* QEMU's capabilities under ACCEL, with MODELS expanded: from the cache, or
+ * probed and cached.  WARNINGS gets what the cache could not do. */
+static BigvmQemuCaps *
+load_caps (const char *accel, const char *const *models, GPtrArray *warnings)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *qemu = bigvm_qemu_find (qemu_name (), &error);
+  g_autofree char *cache_dir = bigvm_cache_dir ();
+  gboolean probed;
+  BigvmQemuCaps *caps;
+
+  if (qemu == NULL)
+    refuse (error);
+  caps = bigvm_cache_get_caps (qemu, accel, models, cache_dir, probe_timeout_ms (), warnings,
+                               &probed, &error);
+  if (caps == NULL)
+    refuse (error);
+  report_ok ("QEMU: %s %u.%u.%u (%s, probed under %s)", caps->path, caps->version.major,
+             caps->version.minor, caps->version.micro,
+             probed ? "asked just now" : "capabilities from the cache", accel);
+  return caps;
+}
+
+typedef struct {
+  BigvmFlavor *flavor;
+  BigvmHost *host;
+  BigvmQemuCaps *caps;
+  GPtrArray *firmware;
+  BigvmPlan *plan;
+  GError *refusal;             /* explain: why the plan cannot run */
+} Pipeline;
+
+static void
+pipeline_clear (Pipeline *p)
+{
+  g_clear_pointer (&p->plan, bigvm_plan_free);
+  g_clear_pointer (&p->firmware, g_ptr_array_unref);
+  g_clear_pointer (&p->caps, bigvm_qemu_caps_free);
+  g_clear_pointer (&p->host, bigvm_host_free);
+  g_clear_pointer (&p->flavor, bigvm_flavor_free);
+  g_clear_error (&p->refusal);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Pipeline, pipeline_clear)
+
+/* Everything before the plan: the only stage that reads files and probes. */
+static void
+make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean partial)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *accel_reason = NULL;
   g_autofree char *nvram_dir = g_build_filename (g_get_user_state_dir (), "bigvm", NULL);
   g_autofree char *nvram_dir_abs = g_canonicalize_filename (nvram_dir, NULL);
   BigvmPlanOptions options = { requested, opt_sparse_ram, nvram_dir_abs };
   BigvmAccel accel;
-  BigvmPlan *plan;
 
-  flavor = bigvm_flavor_load (flavor_path, &error);
-  if (flavor == NULL)
-    die_with_error (error);
+  p->flavor = bigvm_flavor_load (flavor_path, &error);
+  if (p->flavor == NULL)
+    refuse (error);
+  report_ok ("flavor: %s, %u keys", flavor_path, g_hash_table_size (p->flavor->lines));
 
-  host = opt_cpuid_dump != NULL ? bigvm_host_from_dump (opt_cpuid_dump, &error)
-                                : bigvm_host_probe (&error);
-  if (host == NULL || !bigvm_plan_choose_accel (host, requested, &accel, &accel_reason, &error))
-    die_with_error (error);
+  p->host = load_host ();
+  if (!bigvm_plan_choose_accel (p->host, requested, &accel, &accel_reason, &error))
+    refuse (error);
 
   /* QEMU is asked under the accelerator the guest will use, except for
    * another host's KVM, which this QEMU cannot see. */
-  const char *probe_accel = accel == BIGVM_ACCEL_KVM && host->kvm == BIGVM_KVM_USABLE
+  const char *probe_accel = accel == BIGVM_ACCEL_KVM && p->host->kvm == BIGVM_KVM_USABLE
                             ? "kvm" : "tcg";
-  const char *models[] = { bigvm_plan_cpu_model (flavor, accel), NULL };
-  qemu = bigvm_qemu_find (qemu_name (), &error);
-  if (qemu == NULL)
-    die_with_error (error);
-  caps = bigvm_qemu_probe (qemu, probe_accel, models, PROBE_TIMEOUT_MS, &error);
-  if (caps == NULL)
-    die_with_error (error);
+  /* "host" says what KVM offers (1 GiB pages, for one). */
+  const char *models[] = { bigvm_plan_cpu_model (p->flavor, accel),
+                           g_str_equal (probe_accel, "kvm") ? "host" : NULL, NULL };
+  p->caps = load_caps (probe_accel, models, warnings);
 
-  if (flavor->firmware == BIGVM_FIRMWARE_UEFI)
+  if (p->flavor->firmware == BIGVM_FIRMWARE_UEFI)
     {
       g_auto (GStrv) dirs = bigvm_firmware_search_dirs ();
-      firmware = bigvm_firmware_load ((const char *const *) dirs, &error);
-      if (firmware == NULL)
-        die_with_error (error);
+      p->firmware = bigvm_firmware_load ((const char *const *) dirs, &error);
+      if (p->firmware == NULL)
+        refuse (error);
     }
   else
-    firmware = g_ptr_array_new ();
+    p->firmware = g_ptr_array_new ();
 
   /* explain also shows the map of a guest that does not fit. */
-  plan = ret_refusal != NULL ? bigvm_plan_explain (flavor, host, caps, firmware, &options, &error)
-                             : bigvm_plan_new (flavor, host, caps, firmware, &options, &error);
-  if (plan == NULL)
-    die_with_error (error);
-  if (ret_refusal != NULL)
-    *ret_refusal = g_steal_pointer (&error);
-  for (guint i = 0; i < plan->notes->len; i++)
-    verbose ("%s", (char *) plan->notes->pdata[i]);
-
-  *ret_flavor = g_steal_pointer (&flavor);
-  *ret_caps = g_steal_pointer (&caps);
-  *ret_firmware = g_steal_pointer (&firmware);
-  return plan;
+  p->plan = partial ? bigvm_plan_explain (p->flavor, p->host, p->caps, p->firmware, &options,
+                                          &error)
+                    : bigvm_plan_new (p->flavor, p->host, p->caps, p->firmware, &options, &error);
+  if (p->plan == NULL)
+    refuse (error);
+  p->refusal = g_steal_pointer (&error);
+  for (guint i = 0; i < warnings->len; i++)
+    g_ptr_array_add (p->plan->warnings, g_strdup (warnings->pdata[i]));
+  for (guint i = 0; i < p->plan->notes->len; i++)
+    report_ok ("%s", (char *) p->plan->notes->pdata[i]);
 }
 
+/* The NVRAM file as run will find it; with CREATE, made when missing. */
 static void
-prepare_nvram (const BigvmPlan *plan)
+prepare_nvram (const BigvmPlan *plan, gboolean create)
 {
   g_autoptr (GError) error = NULL;
   gboolean exists;
@@ -264,67 +369,150 @@ prepare_nvram (const BigvmPlan *plan)
   if (plan->firmware == NULL)
     return;
   if (!bigvm_nvram_check (plan->nvram, &exists, &error))
-    die_with_error (error);
+    refuse (error);
   if (exists)
+    report_ok ("UEFI variables: %s, as it is", plan->nvram);
+  else if (!create)
+    report_ok ("UEFI variables: %s, to be made from %s", plan->nvram,
+               plan->firmware->vars_template);
+  else if (!bigvm_nvram_create (plan->nvram, plan->firmware->vars_template, &error))
+    refuse (error);
+  else
+    report_ok ("UEFI variables: %s, new from %s", plan->nvram, plan->firmware->vars_template);
+}
+
+/* check --preflight: the real QEMU, stopped, with the real command line
+ * (a fresh copy of the template stands in for an NVRAM file run would
+ * create, so nothing of the guest's is written). */
+static void
+preflight (BigvmPlan *plan, const BigvmQemuCaps *caps, char **extra)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (BigvmPreflight) result = { 0 };
+  gboolean exists = TRUE;
+  g_autofree char *nvram = NULL;
+  g_autofree char *scratch = NULL;
+  g_autofree char *stand_in = NULL;
+
+  if (plan->firmware != NULL && bigvm_nvram_check (plan->nvram, &exists, NULL) && !exists)
     {
-      verbose ("UEFI variables in %s", plan->nvram);
-      return;
+      scratch = g_dir_make_tmp ("bigvm-nvram-XXXXXX", &error);
+      stand_in = scratch != NULL ? g_build_filename (scratch, "VARS.fd", NULL) : NULL;
+      if (stand_in == NULL
+          || !bigvm_nvram_create (stand_in, plan->firmware->vars_template, &error))
+        refuse (error);
+      nvram = g_steal_pointer (&plan->nvram);
+      plan->nvram = g_strdup (stand_in);
     }
-  if (!bigvm_nvram_create (plan->nvram, plan->firmware->vars_template, &error))
-    die_with_error (error);
-  verbose ("UEFI variables in %s, new from %s", plan->nvram, plan->firmware->vars_template);
+  g_autoptr (GPtrArray) argv = bigvm_argv_build (plan, caps->path, (const char *const *) extra);
+  gboolean started = bigvm_preflight_run (argv, probe_timeout_ms (), &result, &error);
+  if (stand_in != NULL)
+    {
+      unlink (stand_in);
+      rmdir (scratch);
+      g_free (plan->nvram);
+      plan->nvram = g_steal_pointer (&nvram);
+    }
+  if (!started)
+    refuse (error);
+
+  report_ok ("preflight: QEMU started; the guest CPU got %u physical address bits, vendor %s, "
+             "%s1 GiB pages", result.phys_bits, result.vendor, result.pdpe1gb ? "" : "no ");
+  if (result.phys_bits != plan->guest_phys_bits || result.pdpe1gb != plan->guest_pdpe1gb)
+    {
+      g_set_error (&error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "preflight: QEMU gave the guest CPU %u bits and %s1 GiB pages; the plan "
+                   "was %u bits and %s1 GiB pages", result.phys_bits,
+                   result.pdpe1gb ? "" : "no ", plan->guest_phys_bits,
+                   plan->guest_pdpe1gb ? "" : "no ");
+      refuse (error);
+    }
 }
 
 static int
-run_command (Command command, const char *name, const char *formats,
-             const char *flavor_path, char **extra)
+host_command (const char *name, const char *format)
+{
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (BigvmHost) host = NULL;
+  g_autoptr (BigvmQemuCaps) caps = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *reason = NULL;
+  BigvmAccel accel;
+
+  host = load_host ();
+  if (!bigvm_plan_choose_accel (host, parse_accel (name), &accel, &reason, &error))
+    refuse (error);
+  caps = load_caps (accel == BIGVM_ACCEL_KVM && host->kvm == BIGVM_KVM_USABLE ? "kvm" : "tcg",
+                    NULL, warnings);
+  report_warnings (warnings);
+
+  g_autofree char *out = g_str_equal (format, "json") ? bigvm_host_report_json (host, caps)
+                                                      : bigvm_host_report_text (host, caps);
+  fputs (out, stdout);
+  if (g_str_equal (format, "json"))
+    fputc ('\n', stdout);
+  close_stdout ();
+  return 0;
+}
+
+static int
+run_command (Command command, const char *name, const char *format, const char *flavor_path,
+             char **extra)
 {
   BigvmAccel accel = parse_accel (name);
+  g_auto (Pipeline) p = { 0 };
 
-  if (command == COMMAND_RUN && opt_cpuid_dump != NULL)
-    usage_error (name, "--cpuid-dump plans for another host; run cannot start a guest there");
-  const char *format = parse_format (name, formats);
-  g_autoptr (BigvmFlavor) flavor = NULL;
-  g_autoptr (BigvmQemuCaps) caps = NULL;
-  g_autoptr (GPtrArray) firmware = NULL;
-  g_autoptr (GError) refusal = NULL;
-  g_autoptr (BigvmPlan) plan = make_plan (flavor_path, &flavor, &caps, &firmware, accel,
-                                          command == COMMAND_EXPLAIN ? &refusal : NULL);
+  checking = command == COMMAND_CHECK;
+  make_plan (&p, flavor_path, accel, command == COMMAND_EXPLAIN);
 
   if (command == COMMAND_EXPLAIN)
     {
-      g_autofree char *out = g_str_equal (format, "json") ? bigvm_explain_json (plan, refusal)
-                                                          : bigvm_explain_text (plan);
-      print_warnings (plan->warnings);
+      g_autofree char *out = g_str_equal (format, "json") ? bigvm_explain_json (p.plan, p.refusal)
+                                                          : bigvm_explain_text (p.plan);
+      if (!g_str_equal (format, "json"))
+        report_warnings (p.plan->warnings);
       fputs (out, stdout);
       if (g_str_equal (format, "json"))
         fputc ('\n', stdout);
       close_stdout ();
-      if (refusal != NULL)
-        die_with_error (refusal);
+      if (p.refusal != NULL)
+        {
+          print_lines (stderr, "bigvm: ", p.refusal->message);
+          return bigvm_error_exit_status (p.refusal);
+        }
       return 0;
     }
 
-  g_autoptr (GPtrArray) argv = bigvm_argv_build (plan, caps->path, (const char *const *) extra);
+  if (command != COMMAND_SHOW || !g_str_equal (format, "json"))
+    report_warnings (p.plan->warnings);
+  if (command == COMMAND_CHECK)
+    {
+      prepare_nvram (p.plan, FALSE);
+      if (opt_preflight)
+        preflight (p.plan, p.caps, extra);
+      close_stdout ();
+      return 0;
+    }
+
+  g_autoptr (GPtrArray) argv = bigvm_argv_build (p.plan, p.caps->path,
+                                                 (const char *const *) extra);
   if (command == COMMAND_SHOW)
     {
       if (g_str_equal (format, "json"))
         {
-          g_autofree char *json = bigvm_argv_to_json (argv, plan->warnings);
+          g_autofree char *json = bigvm_argv_to_json (argv, p.plan->warnings);
           puts (json);
         }
       else
         {
           g_autofree char *line = bigvm_argv_to_shell (argv);
-          print_warnings (plan->warnings);
           puts (line);
         }
       close_stdout ();
       return 0;
     }
 
-  print_warnings (plan->warnings);
-  prepare_nvram (plan);
+  prepare_nvram (p.plan, TRUE);
   g_ptr_array_add (argv, NULL);
   fflush (stdout);
   fflush (stderr);
@@ -338,7 +526,6 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   char **extra = NULL;
-  int split = argc;
 
   setlocale (LC_ALL, "");
 
@@ -346,22 +533,23 @@ main (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     if (g_str_equal (argv[i], "--"))
       {
-        split = i;
         extra = argv + i + 1;
+        argv[i] = NULL;
+        argc = i;
         break;
       }
-  argv[split] = NULL;
-  argc = split;
 
   if (argc < 2 || argv[1][0] == '-')
     {
-      g_autoptr (GOptionContext) context = g_option_context_new ("COMMAND [OPTION...] FLAVOR [-- QEMU_ARG...]");
+      g_autoptr (GOptionContext) context = g_option_context_new ("COMMAND [OPTION...]");
       g_set_prgname ("bigvm");
       g_option_context_set_summary (context,
                                     "Commands:\n"
-                                    "  run     Check FLAVOR, then replace bigvm with QEMU running it\n"
-                                    "  show    Print the QEMU command line run would execute\n"
-                                    "  explain Print the guest's physical address map and the bits it needs\n"
+                                    "  run      Check FLAVOR, then replace bigvm with QEMU running it\n"
+                                    "  show     Print the QEMU command line run would execute\n"
+                                    "  explain  Print the guest's address map and the bits it needs\n"
+                                    "  check    List every check run would make\n"
+                                    "  host     Describe what this host and QEMU offer guests\n"
                                     "\nbigvm COMMAND --help shows the options. See bigvm(1) and bigvm-flavor(5).");
       g_option_context_add_main_entries (context, top_entries, NULL);
       if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -383,25 +571,45 @@ main (int argc, char **argv)
       if (!g_str_equal (argv[1], commands[i].name))
         continue;
 
+      unsigned takes = commands[i].takes;
       g_autofree char *prgname = g_strdup_printf ("bigvm %s", commands[i].name);
-      g_autoptr (GOptionContext) context = g_option_context_new ("FLAVOR [-- QEMU_ARG...]");
+      g_autoptr (GOptionContext) context =
+        g_option_context_new ((takes & TAKES_QEMU_ARGS) ? "FLAVOR [-- QEMU_ARG...]"
+                              : (takes & TAKES_FLAVOR) ? "FLAVOR" : NULL);
       g_set_prgname (prgname);
       g_option_context_set_summary (context, commands[i].summary);
       g_option_context_set_description (context, "See bigvm(1) and bigvm-flavor(5).");
       g_option_context_add_main_entries (context, option_entries, NULL);
+      if (takes & TAKES_DUMP)
+        g_option_context_add_main_entries (context, dump_entries, NULL);
+      if (commands[i].formats != NULL)
+        g_option_context_add_main_entries (context, format_entries, NULL);
+      if (takes & TAKES_PREFLIGHT)
+        g_option_context_add_main_entries (context, preflight_entries, NULL);
       /* Skip the command word; GOption parses what follows it. */
       argv[1] = argv[0];
       argc--;
       argv++;
       if (!g_option_context_parse (context, &argc, &argv, &error))
         usage_error (commands[i].name, error->message);
-      if (argc != 2)
-        usage_error (commands[i].name, argc < 2 ? "no FLAVOR given"
-                                                : "more than one FLAVOR given");
+
+      int want = (takes & TAKES_FLAVOR) ? 2 : 1;
+      if (argc < want)
+        usage_error (commands[i].name, "no FLAVOR given");
+      if (argc > want)
+        usage_error (commands[i].name, (takes & TAKES_FLAVOR) ? "more than one FLAVOR given"
+                                                              : "takes no FLAVOR");
+      if (extra != NULL && !(takes & TAKES_QEMU_ARGS))
+        usage_error (commands[i].name, "takes no QEMU arguments");
       if (opt_verbose && opt_quiet)
         usage_error (commands[i].name, "--verbose and --quiet exclude each other");
-      return run_command (commands[i].command, commands[i].name, commands[i].formats,
-                          argv[1], extra);
+      if (opt_preflight && opt_cpuid_dump != NULL)
+        usage_error (commands[i].name, "--preflight starts QEMU here; it cannot check "
+                                       "another host (--cpuid-dump)");
+      const char *format = parse_format (commands[i].name, commands[i].formats);
+      if (commands[i].command == COMMAND_HOST)
+        return host_command (commands[i].name, format);
+      return run_command (commands[i].command, commands[i].name, format, argv[1], extra);
     }
 
   g_autofree char *message = g_strdup_printf ("unknown command \"%s\"", argv[1]);

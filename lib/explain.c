@@ -65,8 +65,12 @@ bigvm_explain_text (const BigvmPlan *plan)
     {
       g_autofree char *start = hex (plan->ovmf.window_start);
       g_autofree char *end = hex (plan->ovmf.window_end - 1);
-      g_string_append_printf (out, "  %-28s %s-%s: %u bits\n", "OVMF's 64-bit PCI window",
-                              start, end, plan->firmware_min_bits);
+      BigvmOvmfView without;
+      bigvm_ovmf_view (plan->layout, plan->guest_phys_bits, plan->guest_vendor, FALSE, &without);
+      g_string_append_printf (out, "  %-28s %u bits%s\n", "what OVMF needs",
+                              plan->firmware_min_bits,
+                              without.fits ? "" : " and 1 GiB pages");
+      g_string_append_printf (out, "  %-28s %s-%s\n", "OVMF's 64-bit PCI window", start, end);
     }
   g_string_append_printf (out, "  %-28s %u\n", "bits needed", plan->min_phys_bits);
   g_string_append_printf (out, "  %-28s %u (%s)\n", "bits the guest gets",
@@ -152,6 +156,11 @@ bigvm_explain_json (const BigvmPlan *plan, const GError *refusal)
   add_int (b, "guest_phys_bits", plan->guest_phys_bits);
   add_int (b, "headroom_bits", (gint64) plan->guest_phys_bits - (gint64) plan->min_phys_bits);
   add_string (b, "refused", refusal != NULL ? refusal->message : NULL);
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < plan->warnings->len; i++)
+    json_builder_add_string_value (b, plan->warnings->pdata[i]);
+  json_builder_end_array (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (generator, root);

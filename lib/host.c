@@ -6,6 +6,7 @@
 #include "errors.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 
 /* Real dumps are under 100 KiB; libcpuid would read anything line by line. */
 #define MAX_DUMP_BYTES (1024 * 1024)
+
+static void node_free (gpointer data);
 
 static void
 copy_registers (char *out, const uint32_t *regs, const int *order, gsize n)
@@ -88,6 +91,9 @@ bigvm_host_from_cpuid (const struct cpu_raw_data_t *raw, const char *source)
   if (host->vendor == BIGVM_VENDOR_AMD && max_ext >= 0x8000001Fu)
     host->mem_encrypt_bits_lost = (raw->ext_cpuid[EXT_LEAF (0x8000001Fu)][EBX] >> 6) & 0x3f;
 
+  host->effective_phys_bits = host->phys_bits;
+  host->hugepages = g_array_new (FALSE, FALSE, sizeof (BigvmHugePool));
+  host->nodes = g_ptr_array_new_with_free_func (node_free);
   host->kvm = BIGVM_KVM_FROM_DUMP;
   host->kvm_detail = g_strdup (host->vmx || host->svm
                                ? "planned for another host whose CPU has VMX/SVM"
@@ -111,19 +117,197 @@ probe_kvm (BigvmHost *host)
       return;
     }
   int version = ioctl (fd, KVM_GET_API_VERSION, 0);
-  close (fd);
   if (version != KVM_STABLE_API_VERSION)
     {
+      close (fd);
       host->kvm = BIGVM_KVM_NOT_KVM;
       host->kvm_detail = g_strdup ("/dev/kvm is not a KVM device");
       return;
     }
+  /* A VM is what QEMU will ask for; another hypervisor holding VMX or SVM
+   * makes that fail with EBUSY. */
+  int vm = ioctl (fd, KVM_CREATE_VM, 0);
+  int saved_errno = errno;
+  close (fd);
+  if (vm < 0)
+    {
+      host->kvm = saved_errno == EBUSY ? BIGVM_KVM_IN_USE : BIGVM_KVM_DENIED;
+      host->kvm_detail = g_strdup_printf ("/dev/kvm cannot create a VM: %s%s",
+                                          g_strerror (saved_errno),
+                                          saved_errno == EBUSY
+                                          ? " (another hypervisor uses VMX/SVM)" : "");
+      return;
+    }
+  close (vm);
   host->kvm = BIGVM_KVM_USABLE;
   host->kvm_detail = g_strdup ("/dev/kvm is usable");
 }
 
+static char *
+read_file (const char *root, const char *path)
+{
+  g_autofree char *full = g_build_filename (root, path, NULL);
+  char *data = NULL;
+  return g_file_get_contents (full, &data, NULL, NULL) ? data : NULL;
+}
+
+static gboolean
+read_number (const char *root, const char *path, guint64 *ret)
+{
+  g_autofree char *text = read_file (root, path);
+  return text != NULL && g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, G_MAXUINT64,
+                                                      ret, NULL);
+}
+
+/* "MemTotal:       24683652 kB" in /proc/meminfo, or "Node 0 MemTotal:
+ * ..." in a node's meminfo: the value of FIELD in bytes. */
+static guint64
+meminfo_bytes (const char *text, const char *field)
+{
+  g_autofree char *needle = g_strconcat (field, ":", NULL);
+  const char *p = text != NULL ? strstr (text, needle) : NULL;
+  guint64 kib;
+
+  if (p == NULL)
+    return 0;
+  p += strlen (needle);
+  while (*p == ' ')
+    p++;
+  return sscanf (p, "%" G_GUINT64_FORMAT, &kib) == 1 ? kib * 1024 : 0;
+}
+
+static gint
+compare_pools (gconstpointer a, gconstpointer b)
+{
+  guint64 x = ((const BigvmHugePool *) a)->page_size, y = ((const BigvmHugePool *) b)->page_size;
+  return x < y ? -1 : x > y;
+}
+
+/* DIR/hugepages-2048kB/{nr,free}_hugepages, for the host or a node. */
+static GArray *
+read_pools (const char *root, const char *dir)
+{
+  GArray *pools = g_array_new (FALSE, FALSE, sizeof (BigvmHugePool));
+  g_autofree char *full = g_build_filename (root, dir, NULL);
+  g_autoptr (GDir) listing = g_dir_open (full, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      guint64 kib;
+      BigvmHugePool pool = { 0 };
+      if (sscanf (name, "hugepages-%" G_GUINT64_FORMAT "kB", &kib) != 1)
+        continue;
+      g_autofree char *nr = g_build_filename (dir, name, "nr_hugepages", NULL);
+      g_autofree char *free_pages = g_build_filename (dir, name, "free_hugepages", NULL);
+      pool.page_size = kib * 1024;
+      if (read_number (root, nr, &pool.total) && read_number (root, free_pages, &pool.free))
+        g_array_append_val (pools, pool);
+    }
+  g_array_sort (pools, compare_pools);
+  return pools;
+}
+
+static guint
+count_cpus (const char *cpulist)
+{
+  g_auto (GStrv) ranges = g_strsplit (cpulist, ",", -1);
+  guint count = 0;
+
+  for (char **r = ranges; *r != NULL; r++)
+    {
+      guint first, last;
+      if (sscanf (*r, "%u-%u", &first, &last) == 2 && last >= first)
+        count += last - first + 1;
+      else if (sscanf (*r, "%u", &first) == 1)
+        count++;
+    }
+  return count;
+}
+
+static void
+node_free (gpointer data)
+{
+  BigvmHostNode *node = data;
+  g_free (node->cpus);
+  g_array_unref (node->hugepages);
+  g_free (node);
+}
+
+static gint
+compare_nodes (gconstpointer a, gconstpointer b)
+{
+  guint x = (*(BigvmHostNode *const *) a)->id, y = (*(BigvmHostNode *const *) b)->id;
+  return x < y ? -1 : x > y;
+}
+
+void
+bigvm_host_read_system (BigvmHost *host, const char *root)
+{
+  g_autofree char *cpuinfo = read_file (root, "proc/cpuinfo");
+  g_autofree char *meminfo = read_file (root, "proc/meminfo");
+  g_autofree char *online = read_file (root, "sys/devices/system/cpu/online");
+  g_autofree char *node_dir = g_build_filename (root, "sys/devices/system/node", NULL);
+  g_autoptr (GDir) nodes = g_dir_open (node_dir, 0, NULL);
+  const char *name;
+  const char *sizes = cpuinfo != NULL ? strstr (cpuinfo, "address sizes") : NULL;
+  guint bits;
+
+  /* "address sizes	: 48 bits physical, 48 bits virtual": what Linux
+   * found usable, memory encryption taken off
+   * (arch/x86/kernel/cpu/common.c get_cpu_address_sizes). */
+  if (sizes != NULL && (sizes = strchr (sizes, ':')) != NULL
+      && sscanf (sizes + 1, "%u bits physical", &bits) == 1 && bits >= 32 && bits <= 64)
+    {
+      host->kernel_phys_bits = bits;
+      host->effective_phys_bits = MIN (bits, host->phys_bits);
+    }
+
+  host->has_memory = meminfo != NULL;
+  host->mem_total = meminfo_bytes (meminfo, "MemTotal");
+  host->mem_available = meminfo_bytes (meminfo, "MemAvailable");
+  host->online_cpus = online != NULL ? count_cpus (g_strstrip (online)) : 0;
+  g_array_unref (host->hugepages);
+  host->hugepages = read_pools (root, "sys/kernel/mm/hugepages");
+
+  while (nodes != NULL && (name = g_dir_read_name (nodes)) != NULL)
+    {
+      guint id;
+      char tail;
+      if (sscanf (name, "node%u%c", &id, &tail) != 1)
+        continue;
+      g_autofree char *dir = g_build_filename ("sys/devices/system/node", name, NULL);
+      g_autofree char *cpulist_path = g_build_filename (dir, "cpulist", NULL);
+      g_autofree char *meminfo_path = g_build_filename (dir, "meminfo", NULL);
+      g_autofree char *pools = g_build_filename (dir, "hugepages", NULL);
+      g_autofree char *cpulist = read_file (root, cpulist_path);
+      g_autofree char *node_meminfo = read_file (root, meminfo_path);
+      g_autofree char *prefix = g_strdup_printf ("Node %u MemTotal", id);
+      g_autofree char *free_prefix = g_strdup_printf ("Node %u MemFree", id);
+      BigvmHostNode *node = g_new0 (BigvmHostNode, 1);
+
+      node->id = id;
+      node->cpus = g_strdup (cpulist != NULL ? g_strstrip (cpulist) : "");
+      node->cpu_count = count_cpus (node->cpus);
+      node->mem_total = meminfo_bytes (node_meminfo, prefix);
+      node->mem_free = meminfo_bytes (node_meminfo, free_prefix);
+      node->hugepages = read_pools (root, pools);
+      g_ptr_array_add (host->nodes, node);
+    }
+  g_ptr_array_sort (host->nodes, compare_nodes);
+}
+
+const BigvmHugePool *
+bigvm_host_find_pool (GArray *pools, guint64 page_size)
+{
+  for (guint i = 0; pools != NULL && i < pools->len; i++)
+    if (g_array_index (pools, BigvmHugePool, i).page_size == page_size)
+      return &g_array_index (pools, BigvmHugePool, i);
+  return NULL;
+}
+
 BigvmHost *
-bigvm_host_probe (GError **error)
+bigvm_host_probe (const char *root, GError **error)
 {
   struct cpu_raw_data_t raw;
 
@@ -136,6 +320,7 @@ bigvm_host_probe (GError **error)
     }
   BigvmHost *host = bigvm_host_from_cpuid (&raw, "this host");
   probe_kvm (host);
+  bigvm_host_read_system (host, root);
   return host;
 }
 
@@ -195,6 +380,8 @@ bigvm_host_free (BigvmHost *host)
   g_free (host->vendor_id);
   g_free (host->model_name);
   g_free (host->kvm_detail);
+  g_array_unref (host->hugepages);
+  g_ptr_array_unref (host->nodes);
   g_free (host);
 }
 

@@ -13,12 +13,29 @@ typedef enum {
 } BigvmCpuVendor;
 
 typedef enum {
-  BIGVM_KVM_USABLE,        /* /dev/kvm opens read-write and answers */
+  BIGVM_KVM_USABLE,        /* /dev/kvm opens read-write and makes VMs */
   BIGVM_KVM_MISSING,
   BIGVM_KVM_DENIED,        /* cannot open it read-write */
   BIGVM_KVM_NOT_KVM,       /* opens, but is no KVM device */
+  BIGVM_KVM_IN_USE,        /* makes no VM: another hypervisor holds VMX/SVM */
   BIGVM_KVM_FROM_DUMP,     /* another host: kvm_detail says what the CPU can do */
 } BigvmKvmState;
+
+/* A pool of huge pages of one size, the whole host's or a node's. */
+typedef struct {
+  guint64 page_size;       /* bytes */
+  guint64 total;           /* pages */
+  guint64 free;
+} BigvmHugePool;
+
+typedef struct {
+  guint id;
+  char *cpus;              /* the kernel's cpulist, e.g. "0-15,32-47" */
+  guint cpu_count;
+  guint64 mem_total;       /* bytes */
+  guint64 mem_free;
+  GArray *hugepages;       /* BigvmHugePool, by size */
+} BigvmHostNode;
 
 typedef struct {
   char *source;            /* "this host", or the dump's path */
@@ -34,13 +51,34 @@ typedef struct {
 
   BigvmKvmState kvm;
   char *kvm_detail;        /* why KVM is not usable, for messages */
+
+  /* The width a guest can use: the kernel's "address sizes" on this host
+   * (net of memory encryption), CPUID's for a dump. */
+  guint effective_phys_bits;
+  guint kernel_phys_bits;  /* 0: not known (a dump, or no /proc) */
+
+  /* Memory, this host only (has_memory FALSE for a dump). */
+  gboolean has_memory;
+  guint64 mem_total;       /* bytes, /proc/meminfo */
+  guint64 mem_available;
+  guint online_cpus;
+  GArray *hugepages;       /* BigvmHugePool, by size */
+  GPtrArray *nodes;        /* BigvmHostNode, by id */
 } BigvmHost;
 
 /* Facts from raw CPUID registers (pure).  SOURCE names them in messages. */
 BigvmHost *bigvm_host_from_cpuid (const struct cpu_raw_data_t *raw, const char *source);
 
-/* This host: CPUID of the CPU bigvm runs on, and /dev/kvm. */
-BigvmHost *bigvm_host_probe (GError **error);
+/* This host: CPUID of the CPU bigvm runs on, /dev/kvm, and the memory,
+ * huge pages and NUMA nodes ROOT's /proc and /sys show ("/" for the real
+ * ones; tests pass a tree of their own). */
+BigvmHost *bigvm_host_probe (const char *root, GError **error);
+
+/* Reads ROOT's /proc/cpuinfo, /proc/meminfo and /sys into HOST. */
+void bigvm_host_read_system (BigvmHost *host, const char *root);
+
+/* The pool of PAGE_SIZE pages in POOLS (BigvmHugePool), or NULL. */
+const BigvmHugePool *bigvm_host_find_pool (GArray *pools, guint64 page_size);
 
 /* The host whose libcpuid raw dump PATH is (cpuid_deserialize_raw_data).
  * Unreadable: BIGVM_ERROR_NO_INPUT. */

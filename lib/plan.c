@@ -225,11 +225,20 @@ plan_cpu_model (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
    * (target/i386/host-cpu.c host_cpu_instance_init()), and only the
    * host's features. */
   plan->guest_vendor = kvm ? host->vendor : vendor_of (expansion->vendor_id);
+  /* 1 GiB pages under KVM: what KVM offers, which QEMU's expansion of
+   * "host" says when it was probed under KVM here (a nested KVM may not
+   * pass on what CPUID shows), else the host's CPUID. */
+  const BigvmCpuExpansion *kvm_host = g_str_equal (caps->accel, "kvm")
+                                      ? bigvm_qemu_find_expansion (caps, "host") : NULL;
+  plan->accel_pdpe1gb = !kvm || (kvm_host != NULL ? kvm_host->pdpe1gb : host->pdpe1gb);
   plan->guest_pdpe1gb = is_host_cpu_model (plan->cpu_model) && kvm
-                        ? host->pdpe1gb : expansion->pdpe1gb && (!kvm || host->pdpe1gb);
+                        ? plan->accel_pdpe1gb : expansion->pdpe1gb && plan->accel_pdpe1gb;
   for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
     if (g_str_equal (*flag + 1, "pdpe1gb"))
-      plan->guest_pdpe1gb = **flag == '+' && (!kvm || host->pdpe1gb);
+      plan->guest_pdpe1gb = **flag == '+' && plan->accel_pdpe1gb;
+  note (plan, "CPU model %s: %s, %s%s", plan->cpu_model,
+        kvm ? host->vendor_id : expansion->vendor_id, expansion->lm ? "64-bit" : "32-bit",
+        plan->guest_pdpe1gb ? ", 1 GiB pages" : "");
   *ret_expansion = expansion;
   return TRUE;
 }
@@ -244,7 +253,7 @@ plan_cpu_model (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
  * the guest the host's bits, so emulate also says host-phys-bits=off. */
 static gboolean
 plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
-                const BigvmCpuExpansion *expansion, GError **error)
+                const BigvmQemuCaps *caps, const BigvmCpuExpansion *expansion, GError **error)
 {
   gboolean kvm = plan->accel == BIGVM_ACCEL_KVM;
 
@@ -256,6 +265,14 @@ plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
       return FALSE;
     }
 
+  if (flavor->phys_addr_mode != BIGVM_PHYS_ADDR_DEFAULT && !caps->cpu_phys_bits)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:maxphysaddr_mode",
+                              "%s has no phys-bits and host-phys-bits CPU properties",
+                              caps->path);
+      return FALSE;
+    }
+
   switch (flavor->phys_addr_mode)
     {
     case BIGVM_PHYS_ADDR_DEFAULT:
@@ -264,7 +281,7 @@ plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
       if (!expansion->lm)
         plan->guest_phys_bits = expansion->pse36 ? 36 : 32;
       else if (kvm && is_host_cpu_model (plan->cpu_model))
-        plan->guest_phys_bits = host->phys_bits;
+        plan->guest_phys_bits = host->effective_phys_bits;
       else
         plan->guest_phys_bits = QEMU_DEFAULT_PHYS_BITS;
       return TRUE;
@@ -287,20 +304,21 @@ plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
           return FALSE;
         }
       g_ptr_array_add (plan->cpu_props, g_strdup ("host-phys-bits=on"));
-      plan->guest_phys_bits = host->phys_bits;
+      plan->guest_phys_bits = host->effective_phys_bits;
       return TRUE;
 
     case BIGVM_PHYS_ADDR_EMULATE:
       /* libvirt refuses more bits than the host has under KVM
        * (src/qemu/qemu_validate.c: "cannot exceed the number supported by
        * the host CPU"): the guest would address memory that is not there. */
-      if (kvm && flavor->phys_addr_bits > host->phys_bits)
+      if (kvm && flavor->phys_addr_bits > host->effective_phys_bits)
         {
           bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE,
                                   "hw:maxphysaddr_bits",
                                   "%u bits exceed the %u the host CPU supports (%s); "
                                   "under KVM a guest cannot have more",
-                                  flavor->phys_addr_bits, host->phys_bits, host->source);
+                                  flavor->phys_addr_bits, host->effective_phys_bits,
+                                  host->source);
           return FALSE;
         }
       if (kvm && is_host_cpu_model (plan->cpu_model))
@@ -359,10 +377,9 @@ ovmf_min_bits (const BigvmLayout *layout, guint from, BigvmCpuVendor vendor, gbo
 static gboolean
 plan_ovmf (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host, GError **error)
 {
-  gboolean kvm = plan->accel == BIGVM_ACCEL_KVM;
   guint from = plan->qemu_min_bits;
   gboolean flavor_refuses = g_strv_contains ((const char *const *) flavor->cpu_flags, "-pdpe1gb");
-  gboolean can_add = !flavor_refuses && (!kvm || host->pdpe1gb);
+  gboolean can_add = !flavor_refuses && plan->accel_pdpe1gb;
   BigvmOvmfView without, with;
 
   bigvm_ovmf_view (plan->layout, plan->guest_phys_bits, plan->guest_vendor, FALSE, &without);
@@ -388,7 +405,10 @@ plan_ovmf (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host, GE
       || ovmf_min_bits (plan->layout, from, plan->guest_vendor, TRUE) == 0)
     return TRUE;
 
-  /* Only 1 GiB pages would do, and the guest cannot have them. */
+  /* Only 1 GiB pages would do, and the guest cannot have them: explain
+   * shows where OVMF would want them. */
+  plan->ovmf = with;
+  plan->firmware_min_bits = ovmf_min_bits (plan->layout, from, plan->guest_vendor, TRUE);
   if (flavor_refuses)
     bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "bigvm:cpu_flags",
                             "-pdpe1gb: OVMF needs 1 GiB pages to map this guest's "
@@ -396,8 +416,7 @@ plan_ovmf (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host, GE
   else
     bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "ram",
                             "OVMF needs 1 GiB pages to map this guest's address space "
-                            "beyond 1 TiB, and the host CPU (%s) has none to give under "
-                            "KVM", host->source);
+                            "beyond 1 TiB, and KVM on %s offers none", host->source);
   return FALSE;
 }
 
@@ -447,7 +466,11 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
     }
 
   if (plan->guest_phys_bits >= plan->min_phys_bits)
-    return TRUE;
+    {
+      note (plan, "address bits: %u needed (%s), the guest gets %u", plan->min_phys_bits,
+            plan->min_bits_reason, plan->guest_phys_bits);
+      return TRUE;
+    }
 
   switch (flavor->phys_addr_mode)
     {
@@ -466,10 +489,10 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
     case BIGVM_PHYS_ADDR_DEFAULT:
       break;
     }
-  if (plan->accel == BIGVM_ACCEL_KVM && plan->min_phys_bits > host->phys_bits)
+  if (plan->accel == BIGVM_ACCEL_KVM && plan->min_phys_bits > host->effective_phys_bits)
     bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "ram",
                             "%s needs %u physical address bits, more than the host CPU's "
-                            "%u (%s): %s", ram, plan->min_phys_bits, host->phys_bits,
+                            "%u (%s): %s", ram, plan->min_phys_bits, host->effective_phys_bits,
                             host->source, plan->min_bits_reason);
   else
     bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "ram",
@@ -585,7 +608,7 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
   if (!plan_memory (plan, flavor, caps, options, error)
       || !plan_machine (plan, flavor, caps, &machine, error)
       || !plan_cpu_model (plan, flavor, host, caps, &expansion, error)
-      || !plan_phys_bits (plan, flavor, host, expansion, error))
+      || !plan_phys_bits (plan, flavor, host, caps, expansion, error))
     return NULL;
 
   for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)

@@ -41,6 +41,7 @@ typedef struct {
   BigvmLayout *layout;
   BigvmCpuVendor guest_vendor;
   gboolean guest_pdpe1gb;
+  gboolean accel_pdpe1gb;      /* the accelerator can give 1 GiB pages */
   guint guest_phys_bits;       /* what its CPU will report */
   guint qemu_min_bits;         /* what QEMU needs to start it */
   guint firmware_min_bits;     /* what OVMF needs to boot it; 0 for BIOS */

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -30,6 +32,7 @@ struct BigvmQmp {
   GString *err;
   gint64 deadline;
   gboolean exited;
+  gboolean broken;             /* it misbehaved: no grace at the end */
   int wait_status;
 };
 
@@ -98,6 +101,7 @@ stderr_tail (BigvmQmp *qmp)
 static gboolean
 fail (BigvmQmp *qmp, GError **error, const char *what)
 {
+  qmp->broken = TRUE;
   g_autofree char *tail = stderr_tail (qmp);
   g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "%s %s%s", qmp->program, what, tail);
   return FALSE;
@@ -267,19 +271,45 @@ bigvm_qmp_execute (BigvmQmp *qmp, const char *command, JsonObject *arguments, GE
   return read_reply (qmp, error);
 }
 
-BigvmQmp *
-bigvm_qmp_start (const char *const *argv, gint64 deadline, GError **error)
+static BigvmQmp *
+qmp_new (const char *program, gint64 deadline)
 {
-  g_autoptr (GError) spawn_error = NULL;
-  g_autoptr (BigvmQmp) qmp = g_new0 (BigvmQmp, 1);
-  g_autofree char *line = NULL;
+  BigvmQmp *qmp = g_new0 (BigvmQmp, 1);
 
-  qmp->program = g_strdup (argv[0]);
+  qmp->program = g_strdup (program);
   qmp->out = g_string_new (NULL);
   qmp->err = g_string_new (NULL);
   qmp->deadline = deadline;
   qmp->in_fd = qmp->out_fd = qmp->err_fd = -1;
   qmp->exited = TRUE;  /* until it runs */
+  /* A QEMU that dies must not kill bigvm with SIGPIPE. */
+  signal (SIGPIPE, SIG_IGN);
+  return qmp;
+}
+
+/* The greeting, {"QMP": {"version": ..., "capabilities": [...]}}, then out
+ * of capabilities negotiation. */
+static gboolean
+negotiate (BigvmQmp *qmp, GError **error)
+{
+  g_autofree char *line = read_line (qmp, error);
+
+  if (line == NULL)
+    return FALSE;
+  if (!g_str_has_prefix (line, "{\"QMP\":") && !g_str_has_prefix (line, "{\"QMP\" :"))
+    {
+      g_autofree char *what = g_strdup_printf ("did not greet with QMP: \"%.60s\"", line);
+      return fail (qmp, error, what);
+    }
+  g_autoptr (JsonNode) negotiated = bigvm_qmp_execute (qmp, "qmp_capabilities", NULL, error);
+  return negotiated != NULL;
+}
+
+BigvmQmp *
+bigvm_qmp_start (const char *const *argv, gint64 deadline, GError **error)
+{
+  g_autoptr (GError) spawn_error = NULL;
+  g_autoptr (BigvmQmp) qmp = qmp_new (argv[0], deadline);
 
   if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                                          -1, -1, -1, NULL, NULL, 0, &qmp->pid, &qmp->in_fd,
@@ -290,26 +320,78 @@ bigvm_qmp_start (const char *const *argv, gint64 deadline, GError **error)
       return NULL;
     }
   qmp->exited = FALSE;
-  /* A QEMU that dies must not kill bigvm with SIGPIPE. */
-  signal (SIGPIPE, SIG_IGN);
   fcntl (qmp->in_fd, F_SETFD, FD_CLOEXEC);
   fcntl (qmp->out_fd, F_SETFD, FD_CLOEXEC);
   fcntl (qmp->err_fd, F_SETFD, FD_CLOEXEC);
+  return negotiate (qmp, error) ? g_steal_pointer (&qmp) : NULL;
+}
 
-  /* The greeting: {"QMP": {"version": ..., "capabilities": [...]}} */
-  line = read_line (qmp, error);
-  if (line == NULL)
-    return NULL;
-  if (!g_str_has_prefix (line, "{\"QMP\":") && !g_str_has_prefix (line, "{\"QMP\" :"))
+BigvmQmp *
+bigvm_qmp_start_socket (const char *const *argv, const char *socket_path, gint64 deadline,
+                        GError **error)
+{
+  g_autoptr (GError) spawn_error = NULL;
+  g_autoptr (BigvmQmp) qmp = qmp_new (argv[0], deadline);
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+
+  if (strlen (socket_path) >= sizeof address.sun_path)
     {
-      g_autofree char *what = g_strdup_printf ("did not greet with QMP: \"%.60s\"", line);
-      fail (qmp, error, what);
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL, "socket path too long: %s",
+                   socket_path);
       return NULL;
     }
-  g_autoptr (JsonNode) negotiated = bigvm_qmp_execute (qmp, "qmp_capabilities", NULL, error);
-  if (negotiated == NULL)
-    return NULL;
-  return g_steal_pointer (&qmp);
+  strcpy (address.sun_path, socket_path);
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL
+                                         | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                         NULL, NULL, -1, -1, -1, NULL, NULL, 0, &qmp->pid, NULL,
+                                         NULL, &qmp->err_fd, &spawn_error))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "cannot run %s: %s", argv[0],
+                   spawn_error->message);
+      return NULL;
+    }
+  qmp->exited = FALSE;
+  fcntl (qmp->err_fd, F_SETFD, FD_CLOEXEC);
+
+  /* QEMU listens once its command line is parsed; until then, and if it
+   * dies first, keep reading its stderr. */
+  for (;;)
+    {
+      int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0 && connect (fd, (struct sockaddr *) &address, sizeof address) == 0)
+        {
+          qmp->out_fd = fd;
+          qmp->in_fd = dup (fd);
+          fcntl (qmp->in_fd, F_SETFD, FD_CLOEXEC);
+          break;
+        }
+      if (fd >= 0)
+        close (fd);
+      pid_t r = waitpid (qmp->pid, &qmp->wait_status, WNOHANG);
+      if (r == qmp->pid)
+        {
+          qmp->exited = TRUE;
+          while (pump (qmp, g_get_monotonic_time () + 100000))
+            ;
+          g_autofree char *how = bigvm_describe_wait_status (qmp->wait_status);
+          fail (qmp, error, how);
+          return NULL;
+        }
+      if (g_get_monotonic_time () >= deadline)
+        {
+          fail (qmp, error, "never opened its QMP socket; killed it");
+          return NULL;
+        }
+      pump (qmp, g_get_monotonic_time () + 10000);
+    }
+  return negotiate (qmp, error) ? g_steal_pointer (&qmp) : NULL;
+}
+
+int
+bigvm_qmp_pid (const BigvmQmp *qmp)
+{
+  return qmp->pid;
 }
 
 void
@@ -317,6 +399,8 @@ bigvm_qmp_close (BigvmQmp *qmp)
 {
   if (qmp == NULL)
     return;
+  if (!qmp->exited && qmp->broken)
+    reap (qmp, g_get_monotonic_time ());
   if (!qmp->exited)
     {
       /* "quit" is answered after QEMU begins to exit; closing its input

@@ -15,6 +15,14 @@ typedef struct BigvmQmp BigvmQmp;
  * stderr. */
 BigvmQmp *bigvm_qmp_start (const char *const *argv, gint64 deadline, GError **error);
 
+/* Starts ARGV, which must include "-qmp unix:SOCKET_PATH,server=on,wait=off",
+ * with stdin and stdout on /dev/null, and speaks QMP over that socket.
+ * Otherwise as bigvm_qmp_start(). */
+BigvmQmp *bigvm_qmp_start_socket (const char *const *argv, const char *socket_path,
+                                  gint64 deadline, GError **error);
+
+int bigvm_qmp_pid (const BigvmQmp *qmp);
+
 /* Runs COMMAND with ARGUMENTS (a JSON object, or NULL) and returns the
  * "return" value. */
 JsonNode *bigvm_qmp_execute (BigvmQmp *qmp, const char *command, JsonObject *arguments,

@@ -146,13 +146,86 @@ END_TEST
 START_TEST (test_live_probe)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (BigvmHost) host = bigvm_host_probe (&error);
+  g_autoptr (BigvmHost) host = bigvm_host_probe ("/", &error);
 
   ck_assert_msg (host != NULL, "%s", error ? error->message : "");
   ck_assert_str_eq (host->source, "this host");
   ck_assert (host->phys_bits >= 32 && host->phys_bits <= 52);
   ck_assert (host->kvm != BIGVM_KVM_FROM_DUMP);
   ck_assert (host->kvm_detail != NULL);
+}
+END_TEST
+
+static void
+put (const char *root, const char *path, const char *text)
+{
+  g_autofree char *full = g_build_filename (root, path, NULL);
+  g_autofree char *dir = g_path_get_dirname (full);
+  ck_assert (g_mkdir_with_parents (dir, 0700) == 0);
+  ck_assert (g_file_set_contents (full, text, -1, NULL));
+}
+
+/* /proc and /sys as a two-node AMD host with SME on shows them. */
+START_TEST (test_system_tree)
+{
+  g_autofree char *root = test_tmpdir_new ();
+  g_autoptr (BigvmHost) host = test_host_new ("amd-48");
+
+  put (root, "proc/cpuinfo", "processor\t: 0\nmodel name\t: Test EPYC\n"
+       "address sizes\t: 43 bits physical, 48 bits virtual\n\nprocessor\t: 1\n");
+  put (root, "proc/meminfo", "MemTotal:       1056964608 kB\nMemFree:        1000000000 kB\n"
+       "MemAvailable:   1048576000 kB\n");
+  put (root, "sys/devices/system/cpu/online", "0-63\n");
+  put (root, "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "1024\n");
+  put (root, "sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "1000\n");
+  put (root, "sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages", "900\n");
+  put (root, "sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages", "880\n");
+  for (guint n = 0; n < 2; n++)
+    {
+      g_autofree char *dir = g_strdup_printf ("sys/devices/system/node/node%u", n);
+      g_autofree char *cpulist = g_build_filename (dir, "cpulist", NULL);
+      g_autofree char *meminfo = g_build_filename (dir, "meminfo", NULL);
+      g_autofree char *nr = g_build_filename (dir, "hugepages/hugepages-1048576kB/nr_hugepages", NULL);
+      g_autofree char *fr = g_build_filename (dir, "hugepages/hugepages-1048576kB/free_hugepages", NULL);
+      g_autofree char *info = g_strdup_printf ("Node %u MemTotal:       528482304 kB\n"
+                                               "Node %u MemFree:        500000000 kB\n", n, n);
+      put (root, cpulist, n == 0 ? "0-15,32-47\n" : "16-31,48-63\n");
+      put (root, meminfo, info);
+      put (root, nr, "450\n");
+      put (root, fr, n == 0 ? "450\n" : "430\n");
+    }
+  put (root, "sys/devices/system/node/online", "0-1\n");
+
+  bigvm_host_read_system (host, root);
+  ck_assert_uint_eq (host->kernel_phys_bits, 43);
+  ck_assert_uint_eq (host->effective_phys_bits, 43);
+  ck_assert (host->has_memory);
+  ck_assert_uint_eq (host->mem_total, G_GUINT64_CONSTANT (1056964608) * 1024);
+  ck_assert_uint_eq (host->mem_available, G_GUINT64_CONSTANT (1048576000) * 1024);
+  ck_assert_uint_eq (host->online_cpus, 64);
+  ck_assert_uint_eq (host->hugepages->len, 2);
+  const BigvmHugePool *big = bigvm_host_find_pool (host->hugepages, G_GUINT64_CONSTANT (1) << 30);
+  ck_assert (big != NULL && big->total == 900 && big->free == 880);
+  ck_assert_uint_eq (host->nodes->len, 2);
+  BigvmHostNode *node1 = host->nodes->pdata[1];
+  ck_assert_uint_eq (node1->id, 1);
+  ck_assert_str_eq (node1->cpus, "16-31,48-63");
+  ck_assert_uint_eq (node1->cpu_count, 32);
+  ck_assert_uint_eq (node1->mem_total, G_GUINT64_CONSTANT (528482304) * 1024);
+  ck_assert_uint_eq (bigvm_host_find_pool (node1->hugepages, G_GUINT64_CONSTANT (1) << 30)->free, 430);
+  test_tmpdir_remove (root);
+}
+END_TEST
+
+/* No /proc, no /sys: nothing is known, and nothing breaks. */
+START_TEST (test_system_missing)
+{
+  g_autoptr (BigvmHost) host = test_host_new ("intel-46");
+  bigvm_host_read_system (host, "/nonexistent/root");
+  ck_assert (!host->has_memory);
+  ck_assert_uint_eq (host->kernel_phys_bits, 0);
+  ck_assert_uint_eq (host->effective_phys_bits, 46);
+  ck_assert_uint_eq (host->nodes->len, 0);
 }
 END_TEST
 
@@ -167,6 +240,8 @@ suite_host (void)
   tcase_add_test (tc, test_dump_unreadable);
   tcase_add_loop_test (tc, test_shared_dump, 0, G_N_ELEMENTS (shared_dumps));
   tcase_add_test (tc, test_live_probe);
+  tcase_add_test (tc, test_system_tree);
+  tcase_add_test (tc, test_system_missing);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 Suite *suite_util (void);
+Suite *suite_cache (void);
 Suite *suite_layout (void);
 Suite *suite_flavor (void);
 Suite *suite_host (void);

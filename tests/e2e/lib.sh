@@ -8,8 +8,9 @@ set -u
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/bigvm-e2e.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 # Nothing from the caller's home: bigvm writes NVRAM under XDG_STATE_HOME.
-export HOME="$scratch/home" XDG_STATE_HOME="$scratch/state" XDG_CONFIG_HOME="$scratch/config"
-unset BIGVM_QEMU
+export HOME="$scratch/home" XDG_STATE_HOME="$scratch/state" XDG_CONFIG_HOME="$scratch/config" \
+  XDG_CACHE_HOME="$scratch/cache"
+unset BIGVM_QEMU BIGVM_PROBE_TIMEOUT
 
 fail () { echo "FAIL: $*" >&2; exit 1; }
 skip () { echo "SKIP: $*"; exit 77; }
