@@ -78,11 +78,15 @@ static GOptionEntry option_entries[] = {
     "QEMU binary (default: $BIGVM_QEMU, else qemu-system-x86_64 from PATH)", "PATH" },
   { "accel", 0, 0, G_OPTION_ARG_STRING, &opt_accel,
     "Accelerator: auto (KVM when /dev/kvm is usable), kvm or tcg", "auto|kvm|tcg" },
-  { "sparse-ram", 0, 0, G_OPTION_ARG_NONE, &opt_sparse_ram,
-    "Map guest RAM without reserving host memory (reserve=off)", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
     "Say what bigvm decided and why", NULL },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Print no warnings", NULL },
+  { NULL }
+};
+
+static GOptionEntry flavor_entries[] = {
+  { "sparse-ram", 0, 0, G_OPTION_ARG_NONE, &opt_sparse_ram,
+    "Map guest RAM without reserving host memory (reserve=off)", NULL },
   { NULL }
 };
 
@@ -307,25 +311,41 @@ pipeline_clear (Pipeline *p)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Pipeline, pipeline_clear)
 
 /* Everything before the plan: the only stage that reads files and probes. */
+/* A refusal once the flavor is read: its warnings, and the cache's, first. */
+static void refuse_warned (const BigvmFlavor *flavor, const GPtrArray *warnings,
+                           const GError *error) G_GNUC_NORETURN;
+
 static void
-make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean partial)
+refuse_warned (const BigvmFlavor *flavor, const GPtrArray *warnings, const GError *error)
+{
+  report_warnings (flavor->warnings);
+  report_warnings (warnings);
+  refuse (error);
+}
+
+static void
+make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean partial,
+           gboolean refuse_short_host)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *accel_reason = NULL;
   g_autofree char *nvram_dir = g_build_filename (g_get_user_state_dir (), "bigvm", NULL);
   g_autofree char *nvram_dir_abs = g_canonicalize_filename (nvram_dir, NULL);
-  BigvmPlanOptions options = { requested, opt_sparse_ram, nvram_dir_abs };
+  BigvmPlanOptions options = { .accel = requested, .sparse_ram = opt_sparse_ram,
+                               .nvram_dir = nvram_dir_abs };
   BigvmAccel accel;
 
   p->flavor = bigvm_flavor_load (flavor_path, &error);
   if (p->flavor == NULL)
     refuse (error);
   report_ok ("flavor: %s, %u keys", flavor_path, g_hash_table_size (p->flavor->lines));
+  if (p->flavor->mem_path != NULL)
+    options.mem_path_page_size = bigvm_hugetlbfs_page_size (p->flavor->mem_path);
 
   p->host = load_host ();
   if (!bigvm_plan_choose_accel (p->host, requested, &accel, &accel_reason, &error))
-    refuse (error);
+    refuse_warned (p->flavor, warnings, error);
 
   /* QEMU is asked under the accelerator the guest will use, except for
    * another host's KVM, which this QEMU cannot see. */
@@ -341,7 +361,7 @@ make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean 
       g_auto (GStrv) dirs = bigvm_firmware_search_dirs ();
       p->firmware = bigvm_firmware_load ((const char *const *) dirs, &error);
       if (p->firmware == NULL)
-        refuse (error);
+        refuse_warned (p->flavor, warnings, error);
     }
   else
     p->firmware = g_ptr_array_new ();
@@ -351,12 +371,30 @@ make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean 
                                           &error)
                     : bigvm_plan_new (p->flavor, p->host, p->caps, p->firmware, &options, &error);
   if (p->plan == NULL)
-    refuse (error);
+    refuse_warned (p->flavor, warnings, error);
   p->refusal = g_steal_pointer (&error);
   for (guint i = 0; i < warnings->len; i++)
     g_ptr_array_add (p->plan->warnings, g_strdup (warnings->pdata[i]));
   for (guint i = 0; i < p->plan->notes->len; i++)
     report_ok ("%s", (char *) p->plan->notes->pdata[i]);
+
+  /* What this host lacks: a refusal for run and check, which are about to
+   * use it; a warning for show and explain, which only print. */
+  if (p->refusal == NULL && !bigvm_plan_check_capacity (p->plan, p->flavor, p->host, &error))
+    {
+      if (refuse_short_host)
+        {
+          report_warnings (p->plan->warnings);
+          refuse (error);
+        }
+      g_auto (GStrv) lines = g_strsplit (error->message, "\n", -1);
+      for (char **line = lines; *line != NULL; line++)
+        g_ptr_array_add (p->plan->warnings, g_strdup (*line));
+    }
+  else if (p->host->has_memory)
+    report_ok ("capacity: the host has the memory this guest needs");
+  else
+    report_ok ("capacity: not checked (%s is a CPUID dump)", p->host->source);
 }
 
 /* The NVRAM file as run will find it; with CREATE, made when missing. */
@@ -418,12 +456,16 @@ preflight (BigvmPlan *plan, const BigvmQemuCaps *caps, char **extra)
 
   report_ok ("preflight: QEMU started; the guest CPU got %u physical address bits, vendor %s, "
              "%s1 GiB pages", result.phys_bits, result.vendor, result.pdpe1gb ? "" : "no ");
-  if (result.phys_bits != plan->guest_phys_bits || result.pdpe1gb != plan->guest_pdpe1gb)
+  const char *planned_vendor = plan->guest_vendor == BIGVM_VENDOR_AMD ? "AuthenticAMD"
+                               : plan->guest_vendor == BIGVM_VENDOR_INTEL ? "GenuineIntel" : NULL;
+  if (result.phys_bits != plan->guest_phys_bits || result.pdpe1gb != plan->guest_pdpe1gb
+      || (planned_vendor != NULL && g_strcmp0 (result.vendor, planned_vendor) != 0))
     {
       g_set_error (&error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                   "preflight: QEMU gave the guest CPU %u bits and %s1 GiB pages; the plan "
-                   "was %u bits and %s1 GiB pages", result.phys_bits,
-                   result.pdpe1gb ? "" : "no ", plan->guest_phys_bits,
+                   "preflight: QEMU gave the guest CPU %u bits, vendor %s and %s1 GiB pages; "
+                   "the plan was %u bits, vendor %s and %s1 GiB pages", result.phys_bits,
+                   result.vendor, result.pdpe1gb ? "" : "no ", plan->guest_phys_bits,
+                   planned_vendor != NULL ? planned_vendor : "other",
                    plan->guest_pdpe1gb ? "" : "no ");
       refuse (error);
     }
@@ -463,7 +505,8 @@ run_command (Command command, const char *name, const char *format, const char *
   g_auto (Pipeline) p = { 0 };
 
   checking = command == COMMAND_CHECK;
-  make_plan (&p, flavor_path, accel, command == COMMAND_EXPLAIN);
+  make_plan (&p, flavor_path, accel, command == COMMAND_EXPLAIN,
+             command == COMMAND_RUN || command == COMMAND_CHECK);
 
   if (command == COMMAND_EXPLAIN)
     {
@@ -513,6 +556,18 @@ run_command (Command command, const char *name, const char *format, const char *
     }
 
   prepare_nvram (p.plan, TRUE);
+  if (p.plan->page_size != 0 && !opt_quiet)
+    {
+      g_autofree char *ram = bigvm_format_size_human (p.plan->ram_bytes);
+      g_autofree char *page = bigvm_format_size_exact (p.plan->page_size);
+      guint64 seconds = (p.plan->ram_bytes / BIGVM_GiB + p.plan->prealloc_threads - 1)
+                        / p.plan->prealloc_threads;
+      /* Proxmox budgets a second per GiB; a thread does about that. */
+      fprintf (stderr, "bigvm: QEMU preallocates %s in %" G_GUINT64_FORMAT " pages of %s "
+               "with %u threads before the guest starts: up to about %" G_GUINT64_FORMAT
+               " s\n", ram, p.plan->ram_bytes / p.plan->page_size, page,
+               p.plan->prealloc_threads, MAX (seconds, G_GUINT64_CONSTANT (1)));
+    }
   g_ptr_array_add (argv, NULL);
   fflush (stdout);
   fflush (stderr);
@@ -580,6 +635,8 @@ main (int argc, char **argv)
       g_option_context_set_summary (context, commands[i].summary);
       g_option_context_set_description (context, "See bigvm(1) and bigvm-flavor(5).");
       g_option_context_add_main_entries (context, option_entries, NULL);
+      if (takes & TAKES_FLAVOR)
+        g_option_context_add_main_entries (context, flavor_entries, NULL);
       if (takes & TAKES_DUMP)
         g_option_context_add_main_entries (context, dump_entries, NULL);
       if (commands[i].formats != NULL)
@@ -594,19 +651,23 @@ main (int argc, char **argv)
         usage_error (commands[i].name, error->message);
 
       int want = (takes & TAKES_FLAVOR) ? 2 : 1;
+      g_autofree char *problem = NULL;
       if (argc < want)
-        usage_error (commands[i].name, "no FLAVOR given");
-      if (argc > want)
-        usage_error (commands[i].name, (takes & TAKES_FLAVOR) ? "more than one FLAVOR given"
-                                                              : "takes no FLAVOR");
-      if (extra != NULL && !(takes & TAKES_QEMU_ARGS))
-        usage_error (commands[i].name, "takes no QEMU arguments");
+        problem = g_strdup ("no FLAVOR given");
+      else if (argc > want)
+        problem = (takes & TAKES_FLAVOR) ? g_strdup ("more than one FLAVOR given")
+                                         : g_strdup_printf ("%s takes no FLAVOR", prgname);
+      else if (extra != NULL && !(takes & TAKES_QEMU_ARGS))
+        problem = g_strdup_printf ("%s takes no QEMU arguments", prgname);
+      if (problem != NULL)
+        usage_error (commands[i].name, problem);
       if (opt_verbose && opt_quiet)
         usage_error (commands[i].name, "--verbose and --quiet exclude each other");
       if (opt_preflight && opt_cpuid_dump != NULL)
         usage_error (commands[i].name, "--preflight starts QEMU here; it cannot check "
                                        "another host (--cpuid-dump)");
       const char *format = parse_format (commands[i].name, commands[i].formats);
+      probe_timeout_ms ();  /* a bad BIGVM_PROBE_TIMEOUT is a usage error, whatever else */
       if (commands[i].command == COMMAND_HOST)
         return host_command (commands[i].name, format);
       return run_command (commands[i].command, commands[i].name, format, argv[1], extra);

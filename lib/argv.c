@@ -49,8 +49,36 @@ add_cpu (GPtrArray *argv, const BigvmPlan *plan)
   g_ptr_array_add (argv, g_string_free (cpu, FALSE));
 }
 
-/* Guest RAM through an explicit backend, so its size and how the host
- * provides it are stated, not left to -m's defaults. */
+/* "a-b" ranges of LIST (ascending guint), for QEMU's list syntax. */
+static GPtrArray *
+ranges (GArray *list)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < list->len;)
+    {
+      guint first = g_array_index (list, guint, i), last = first;
+      while (++i < list->len && g_array_index (list, guint, i) == last + 1)
+        last++;
+      g_ptr_array_add (out, first == last ? g_strdup_printf ("%u", first)
+                                          : g_strdup_printf ("%u-%u", first, last));
+    }
+  return out;
+}
+
+/* ",KEY=a-b,KEY=c": QEMU reads a repeated key of a list property as more
+ * of the list. */
+static void
+append_list (GString *out, const char *key, GArray *list)
+{
+  g_autoptr (GPtrArray) parts = ranges (list);
+  for (guint i = 0; i < parts->len; i++)
+    g_string_append_printf (out, ",%s=%s", key, (char *) parts->pdata[i]);
+}
+
+/* Guest RAM through explicit backends, so its size and how the host
+ * provides it are stated, not left to -m's defaults: one for all RAM, or
+ * one per guest NUMA node. */
 static void
 add_memory (GPtrArray *argv, const BigvmPlan *plan)
 {
@@ -64,8 +92,122 @@ add_memory (GPtrArray *argv, const BigvmPlan *plan)
     }
   else
     add_option_printf (argv, "-m", "size=%s", ram);
-  add_option_printf (argv, "-object", "memory-backend-ram,id=ram0,size=%s%s", ram,
-                     plan->sparse_ram ? ",reserve=off" : "");
+
+  for (guint b = 0; b < plan->mem_backends->len; b++)
+    {
+      const BigvmMemBackend *backend = plan->mem_backends->pdata[b];
+      g_autofree char *size = bigvm_format_size (backend->size);
+      GString *object = g_string_new (NULL);
+
+      if (backend->thread_context)
+        {
+          GString *context = g_string_new (NULL);
+          g_string_append_printf (context, "thread-context,id=tc%u", backend->node);
+          append_list (context, "node-affinity", backend->host_nodes);
+          g_ptr_array_add (argv, g_strdup ("-object"));
+          g_ptr_array_add (argv, g_string_free (context, FALSE));
+        }
+
+      if (plan->page_size == 0)
+        g_string_append_printf (object, "memory-backend-ram,id=ram%u,size=%s%s", backend->node,
+                                size, plan->sparse_ram ? ",reserve=off" : "");
+      else
+        {
+          g_autofree char *page = bigvm_format_size (plan->page_size);
+          if (plan->mem_path != NULL)
+            {
+              g_autofree char *path = bigvm_qemu_opt_escape (plan->mem_path);
+              g_string_append_printf (object, "memory-backend-file,id=ram%u,size=%s,mem-path=%s",
+                                      backend->node, size, path);
+            }
+          else
+            g_string_append_printf (object, "memory-backend-memfd,id=ram%u,size=%s,hugetlb=on,"
+                                    "hugetlbsize=%s", backend->node, size, page);
+          g_string_append_printf (object, ",prealloc=on,prealloc-threads=%u",
+                                  plan->prealloc_threads);
+          if (backend->thread_context)
+            g_string_append_printf (object, ",prealloc-context=tc%u", backend->node);
+        }
+      if (backend->host_nodes->len > 0)
+        {
+          append_list (object, "host-nodes", backend->host_nodes);
+          g_string_append (object, ",policy=bind");
+        }
+      g_ptr_array_add (argv, g_strdup ("-object"));
+      g_ptr_array_add (argv, g_string_free (object, FALSE));
+    }
+
+  for (guint b = 0; plan->numa && b < plan->mem_backends->len; b++)
+    {
+      const BigvmMemBackend *backend = plan->mem_backends->pdata[b];
+      GString *node = g_string_new (NULL);
+      g_string_append_printf (node, "node,nodeid=%u", backend->node);
+      append_list (node, "cpus", backend->cpus);
+      g_string_append_printf (node, ",memdev=ram%u", backend->node);
+      g_ptr_array_add (argv, g_strdup ("-numa"));
+      g_ptr_array_add (argv, g_string_free (node, FALSE));
+    }
+}
+
+static void
+add_smp (GPtrArray *argv, const BigvmPlan *plan)
+{
+  if (plan->sockets != 0)
+    add_option_printf (argv, "-smp", "%u,sockets=%u,cores=%u,threads=%u", plan->vcpus,
+                       plan->sockets, plan->cores, plan->threads);
+  else
+    add_option_printf (argv, "-smp", "%u", plan->vcpus);
+}
+
+/* Disks on virtio-blk, the CD on the machine's own IDE or AHCI bus, boot
+ * order as listed. */
+static void
+add_devices (GPtrArray *argv, const BigvmPlan *plan)
+{
+  guint boot = 1;
+
+  for (guint i = 0; i < plan->disks->len; i++)
+    {
+      const BigvmDisk *disk = plan->disks->pdata[i];
+      g_autofree char *path = bigvm_qemu_opt_escape (disk->path);
+      add_option_printf (argv, "-drive", "if=none,id=disk%u,format=%s,file=%s", disk->index,
+                         disk->format == BIGVM_DISK_QCOW2 ? "qcow2" : "raw", path);
+      add_option_printf (argv, "-device", "virtio-blk-pci,drive=disk%u,bootindex=%u",
+                         disk->index, boot++);
+    }
+  if (plan->cdrom != NULL)
+    {
+      g_autofree char *path = bigvm_qemu_opt_escape (plan->cdrom);
+      add_option_printf (argv, "-drive", "if=none,id=cdrom,media=cdrom,readonly=on,format=raw,"
+                         "file=%s", path);
+      add_option_printf (argv, "-device", "ide-cd,drive=cdrom,bootindex=%u", boot++);
+    }
+  switch (plan->net)
+    {
+    case BIGVM_NET_NONE:
+      break;
+    case BIGVM_NET_USER:
+      add_args (argv, "-netdev", "user,id=net0", NULL);
+      break;
+    case BIGVM_NET_TAP:
+      add_option_printf (argv, "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no",
+                         plan->net_name);
+      break;
+    case BIGVM_NET_BRIDGE:
+      add_option_printf (argv, "-netdev", "bridge,id=net0,br=%s", plan->net_name);
+      break;
+    }
+  if (plan->net != BIGVM_NET_NONE)
+    add_option_printf (argv, "-device", "virtio-net-pci,netdev=net0,mac=%s", plan->mac);
+  if (plan->qmp != NULL)
+    {
+      g_autofree char *path = bigvm_qemu_opt_escape (plan->qmp);
+      add_option_printf (argv, "-chardev", "socket,id=qmp,path=%s,server=on,wait=off", path);
+      add_args (argv, "-mon", "chardev=qmp,mode=control", NULL);
+    }
+  /* -pidfile takes its argument as a file name, not as options. */
+  if (plan->pidfile != NULL)
+    add_args (argv, "-pidfile", plan->pidfile, NULL);
 }
 
 static void
@@ -82,6 +224,13 @@ add_firmware (GPtrArray *argv, const BigvmPlan *plan)
                      plan->firmware->code_format, code);
   add_option_printf (argv, "-drive", "if=pflash,unit=1,format=%s,file=%s",
                      plan->firmware->vars_format, nvram);
+  /* Secure Boot firmware guards its variables with SMM
+   * (docs/interop/firmware.json, requires-smm); above 1 TiB its SMRAM
+   * needs a larger TSEG. */
+  if (plan->secure_boot)
+    add_args (argv, "-global", "driver=cfi.pflash01,property=secure,value=on", NULL);
+  if (plan->tseg_mbytes != 0)
+    add_option_printf (argv, "-global", "mch.extended-tseg-mbytes=%u", plan->tseg_mbytes);
 }
 
 GPtrArray *
@@ -96,12 +245,17 @@ bigvm_argv_build (const BigvmPlan *plan, const char *qemu_path,
    * the whole guest. */
   add_args (argv, "-no-user-config", "-nodefaults", NULL);
   add_option_printf (argv, "-name", "guest=%s", name);
-  add_option_printf (argv, "-machine", "%s,memory-backend=ram0", plan->machine);
+  /* With NUMA the nodes' backends make up RAM (-numa memdev=); QEMU
+   * refuses them beside memory-backend. */
+  add_option_printf (argv, "-machine", "%s%s%s", plan->machine,
+                     plan->numa ? "" : ",memory-backend=ram0",
+                     plan->secure_boot ? ",smm=on" : "");
   add_args (argv, "-accel", bigvm_accel_name (plan->accel), NULL);
   add_cpu (argv, plan);
-  add_option_printf (argv, "-smp", "%u", plan->vcpus);
+  add_smp (argv, plan);
   add_memory (argv, plan);
   add_firmware (argv, plan);
+  add_devices (argv, plan);
   /* A launcher in a terminal or under a supervisor: the serial console on
    * stdio with the monitor muxed (Ctrl-A c), no window. */
   add_args (argv, "-display", "none", "-serial", "mon:stdio", NULL);

@@ -66,7 +66,7 @@ bigvm_explain_text (const BigvmPlan *plan)
       g_autofree char *start = hex (plan->ovmf.window_start);
       g_autofree char *end = hex (plan->ovmf.window_end - 1);
       BigvmOvmfView without;
-      bigvm_ovmf_view (plan->layout, plan->guest_phys_bits, plan->guest_vendor, FALSE, &without);
+      bigvm_ovmf_view (plan->layout, plan->firmware_min_bits, plan->guest_vendor, FALSE, &without);
       g_string_append_printf (out, "  %-28s %u bits%s\n", "what OVMF needs",
                               plan->firmware_min_bits,
                               without.fits ? "" : " and 1 GiB pages");

@@ -273,17 +273,23 @@ bigvm_firmware_has_feature (const BigvmFirmware *firmware, const char *feature)
 }
 
 const BigvmFirmware *
-bigvm_firmware_select (GPtrArray *firmware, const char *machine)
+bigvm_firmware_select (GPtrArray *firmware, const char *machine, gboolean secure_boot)
 {
   for (guint i = 0; i < firmware->len; i++)
     {
       const BigvmFirmware *candidate = firmware->pdata[i];
+      /* Secure Boot that protects anything needs SMM, and keys enrolled
+       * so that the guest's signed loaders start (docs/interop/firmware.json
+       * on requires-smm and enrolled-keys; Nova asks libvirt for both). */
+      gboolean secure = bigvm_firmware_has_feature (candidate, "secure-boot")
+                        && bigvm_firmware_has_feature (candidate, "enrolled-keys")
+                        && bigvm_firmware_has_feature (candidate, "requires-smm");
+      gboolean plain = !bigvm_firmware_has_feature (candidate, "requires-smm")
+                       && !bigvm_firmware_has_feature (candidate, "secure-boot")
+                       && !bigvm_firmware_has_feature (candidate, "enrolled-keys");
 
-      if (!candidate->uefi || !candidate->flash_split
-          || candidate->x86_64_machines == NULL
-          || bigvm_firmware_has_feature (candidate, "requires-smm")
-          || bigvm_firmware_has_feature (candidate, "secure-boot")
-          || bigvm_firmware_has_feature (candidate, "enrolled-keys"))
+      if (!candidate->uefi || !candidate->flash_split || candidate->x86_64_machines == NULL
+          || !(secure_boot ? secure : plain))
         continue;
       for (char **glob = candidate->x86_64_machines; *glob != NULL; glob++)
         if (g_pattern_match_simple (*glob, machine))

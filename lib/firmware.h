@@ -37,9 +37,11 @@ BigvmFirmware *bigvm_firmware_parse (const char *path, const char *data, gsize l
                                      GError **error);
 
 /* The first descriptor in FIRMWARE for UEFI on x86_64 from split flash
- * that lists MACHINE (a full machine type name such as pc-q35-7.2) and needs
- * neither SMM nor Secure Boot. NULL when none matches. */
-const BigvmFirmware *bigvm_firmware_select (GPtrArray *firmware, const char *machine);
+ * that lists MACHINE (a full machine type name such as pc-q35-7.2) and,
+ * with SECURE_BOOT, has Secure Boot with keys enrolled and SMM, or without
+ * it, none of them.  NULL when none matches. */
+const BigvmFirmware *bigvm_firmware_select (GPtrArray *firmware, const char *machine,
+                                            gboolean secure_boot);
 
 gboolean bigvm_firmware_has_feature (const BigvmFirmware *firmware, const char *feature);
 

@@ -28,6 +28,9 @@ typedef struct {
    * until the node count is known. */
   GHashTable *numa_cpus;
   GHashTable *numa_mem;
+  GHashTable *numa_host_nodes;
+  GHashTable *disks;           /* index -> absolute path */
+  GHashTable *disk_formats;    /* index -> value */
   guint numa_node_count;
 } Parser;
 
@@ -245,13 +248,134 @@ parse_mem_slots (Parser *parser, const char *key, guint index,
   return TRUE;
 }
 
+/* Every path key: relative paths are relative to the flavor file, so a
+ * flavor and its files can move together. */
 static gboolean
 parse_path (Parser *parser, const char *key, guint index, const char *value,
             GError **error)
 {
-  /* Relative paths are relative to the flavor file, so a flavor and its
-   * files can move together. */
-  parser->flavor->nvram = g_canonicalize_filename (value, parser->base_dir);
+  BigvmFlavor *flavor = parser->flavor;
+  char *path = g_canonicalize_filename (value, parser->base_dir);
+
+  if (g_str_has_prefix (key, "bigvm:disk."))
+    g_hash_table_insert (parser->disks, GUINT_TO_POINTER (index), path);
+  else if (g_str_equal (key, "bigvm:nvram"))
+    flavor->nvram = path;
+  else if (g_str_equal (key, "bigvm:mem_path"))
+    flavor->mem_path = path;
+  else if (g_str_equal (key, "bigvm:cdrom"))
+    flavor->cdrom = path;
+  else if (g_str_equal (key, "bigvm:pidfile"))
+    flavor->pidfile = path;
+  else
+    {
+      /* sockaddr_un holds 108 bytes with the terminating NUL. */
+      if (strlen (path) > 107)
+        {
+          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                       "%s is too long for a UNIX socket (at most 107 bytes)", path);
+          g_free (path);
+          return FALSE;
+        }
+      flavor->qmp = path;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_disk_format (Parser *parser, const char *key, guint index, const char *value,
+                   GError **error)
+{
+  if (!g_str_equal (value, "raw") && !g_str_equal (value, "qcow2"))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "\"%s\" is not a disk format (raw or qcow2)", value);
+      return FALSE;
+    }
+  g_hash_table_insert (parser->disk_formats, GUINT_TO_POINTER (index), g_strdup (value));
+  return TRUE;
+}
+
+/* Linux interface names: at most 15 bytes (IFNAMSIZ), no '/' or blanks. */
+static gboolean
+is_interface_name (const char *name)
+{
+  gsize len = strlen (name);
+  if (len == 0 || len > 15)
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_net (Parser *parser, const char *key, guint index, const char *value, GError **error)
+{
+  BigvmFlavor *flavor = parser->flavor;
+  const char *name = NULL;
+
+  if (g_str_equal (value, "none"))
+    flavor->net = BIGVM_NET_NONE;
+  else if (g_str_equal (value, "user"))
+    flavor->net = BIGVM_NET_USER;
+  else if (g_str_has_prefix (value, "tap:"))
+    {
+      flavor->net = BIGVM_NET_TAP;
+      name = value + strlen ("tap:");
+    }
+  else if (g_str_has_prefix (value, "bridge:"))
+    {
+      flavor->net = BIGVM_NET_BRIDGE;
+      name = value + strlen ("bridge:");
+    }
+  else
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "\"%s\" is not a network (none, user, tap:NAME or bridge:NAME)", value);
+      return FALSE;
+    }
+  if (name != NULL && !is_interface_name (name))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "\"%s\" is not an interface name (1 to 15 letters, digits, '-', '_', '.')",
+                   name);
+      return FALSE;
+    }
+  g_free (flavor->net_name);
+  flavor->net_name = g_strdup (name);
+  return TRUE;
+}
+
+/* Nova's image property os_secure_boot, and its flavor extra spec
+ * os:secure_boot (nova/virt/hardware.py get_secure_boot_constraint). */
+static gboolean
+parse_secure_boot (Parser *parser, const char *key, guint index, const char *value,
+                   GError **error)
+{
+  if (g_str_equal (value, "required"))
+    parser->flavor->secure_boot = TRUE;
+  else if (g_str_equal (value, "disabled"))
+    parser->flavor->secure_boot = FALSE;
+  else
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "\"%s\" is not required or disabled%s", value,
+                   g_str_equal (value, "optional") ? " (bigvm does not guess: say which)" : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_prealloc_threads (Parser *parser, const char *key, guint index, const char *value,
+                        GError **error)
+{
+  guint64 n;
+
+  if (!bigvm_parse_uint (value, 1, 1024, &n, error))
+    return FALSE;
+  parser->flavor->prealloc_threads = n;
   return TRUE;
 }
 
@@ -327,8 +451,9 @@ static gboolean
 keep_indexed (Parser *parser, const char *key, guint index, const char *value,
               GError **error)
 {
-  GHashTable *table = g_str_has_prefix (key, "hw:numa_cpus.")
-                      ? parser->numa_cpus : parser->numa_mem;
+  GHashTable *table = g_str_has_prefix (key, "hw:numa_cpus.") ? parser->numa_cpus
+                      : g_str_has_prefix (key, "hw:numa_mem.") ? parser->numa_mem
+                      : parser->numa_host_nodes;
   g_hash_table_insert (table, GUINT_TO_POINTER (index), g_strdup (value));
   return TRUE;
 }
@@ -374,22 +499,40 @@ static const struct {
   { "bigvm:maxmem", parse_ram },
   { "bigvm:mem_slots", parse_mem_slots },
   { "bigvm:nvram", parse_path },
+  { "bigvm:prealloc_threads", parse_prealloc_threads },
+  { "bigvm:mem_path", parse_path },
+  { "bigvm:numa_host_nodes.N", keep_indexed },
+  { "bigvm:disk.N", parse_path },
+  { "bigvm:disk.N.format", parse_disk_format },
+  { "bigvm:cdrom", parse_path },
+  { "bigvm:net", parse_net },
+  { "bigvm:qmp", parse_path },
+  { "bigvm:pidfile", parse_path },
+  { "os_secure_boot", parse_secure_boot },
+  { "os:secure_boot", parse_secure_boot },
 };
 
-/* Whether KEY is PATTERN's, with its ".N" index split off.  An index that
- * is not a plain node number ("01", "x") still claims the key, so the
- * error says what is wrong with it. */
+/* Whether KEY is PATTERN's, with its "N" index split off (PATTERN has
+ * ".N" at its end or before a last ".part").  An index that is not a plain
+ * number ("01", "x") still claims the key, so the error says what is wrong
+ * with it. */
 static gboolean
 match_key (const char *pattern, const char *key, gboolean *ret_index_ok, guint *ret_index)
 {
+  const char *placeholder = strstr (pattern, ".N");
+  guint64 index;
+
   *ret_index_ok = TRUE;
-  if (!g_str_has_suffix (pattern, ".N"))
+  if (placeholder == NULL || (placeholder[2] != '\0' && placeholder[2] != '.'))
     return g_str_equal (pattern, key);
 
-  gsize stem = strlen (pattern) - 1;
-  const char *digits = key + stem;
-  guint64 index;
-  if (strncmp (pattern, key, stem) != 0)
+  gsize stem = placeholder - pattern + 1;
+  const char *rest = placeholder + 2;
+  if (strncmp (pattern, key, stem) != 0 || !g_str_has_suffix (key + stem, rest))
+    return FALSE;
+  g_autofree char *digits = g_strndup (key + stem, strlen (key + stem) - strlen (rest));
+  /* "bigvm:disk.0.format" is not "bigvm:disk.N" with index "0.format". */
+  if (*rest == '\0' && strchr (digits, '.') != NULL)
     return FALSE;
   *ret_index_ok = (digits[0] != '0' || digits[1] == '\0')
                   && bigvm_parse_uint (digits, 0, MAX_VCPUS - 1, &index, NULL);
@@ -449,8 +592,8 @@ parse_entry (Parser *parser, const char *key, const char *value)
         {
           g_autoptr (GError) local_error = NULL;
           if (!index_ok)
-            add_error (parser, key, "\"%s\" is not a node number (0 to %d, no leading zeros)",
-                       key + strlen (known_keys[i].key) - 1, MAX_VCPUS - 1);
+            add_error (parser, key, "the index is not a number (0 to %d, no leading zeros)",
+                       MAX_VCPUS - 1);
           else if (!known_keys[i].parse (parser, key, index, value, &local_error))
             add_error (parser, key, "%s", local_error->message);
           return;
@@ -558,6 +701,7 @@ numa_node_free (gpointer data)
 {
   BigvmNumaNode *node = data;
   g_array_unref (node->cpus);
+  g_array_unref (node->host_nodes);
   g_free (node);
 }
 
@@ -613,6 +757,7 @@ add_numa_node (BigvmFlavor *flavor, GArray *cpus, guint64 mem_bytes)
   BigvmNumaNode *node = g_new0 (BigvmNumaNode, 1);
   node->cpus = cpus;
   node->mem_bytes = mem_bytes;
+  node->host_nodes = g_array_new (FALSE, FALSE, sizeof (guint));
   g_ptr_array_add (flavor->numa_nodes, node);
 }
 
@@ -634,10 +779,10 @@ check_numa (Parser *parser)
   guint nodes = parser->numa_node_count;
   guint errors_before = parser->errors->len;
   guint64 ram_mib = flavor->ram_bytes / BIGVM_MiB;
-  GHashTable *tables[] = { parser->numa_cpus, parser->numa_mem };
-  const char *stems[] = { "hw:numa_cpus", "hw:numa_mem" };
+  GHashTable *tables[] = { parser->numa_cpus, parser->numa_mem, parser->numa_host_nodes };
+  const char *stems[] = { "hw:numa_cpus", "hw:numa_mem", "bigvm:numa_host_nodes" };
 
-  for (guint t = 0; t < 2; t++)
+  for (guint t = 0; t < 3; t++)
     {
       GHashTableIter iter;
       gpointer index;
@@ -748,6 +893,103 @@ check_numa (Parser *parser)
     }
 }
 
+/* bigvm:numa_host_nodes.N: host nodes as a list ("0", "0-1", "0,2"). */
+static void
+check_host_nodes (Parser *parser)
+{
+  BigvmFlavor *flavor = parser->flavor;
+
+  for (guint n = 0; n < flavor->numa_nodes->len; n++)
+    {
+      const char *spec = g_hash_table_lookup (parser->numa_host_nodes, GUINT_TO_POINTER (n));
+      g_autofree char *key = indexed_key ("bigvm:numa_host_nodes", n);
+      g_autoptr (GError) local_error = NULL;
+      GArray *nodes = NULL;
+      BigvmNumaNode *node = flavor->numa_nodes->pdata[n];
+
+      if (spec == NULL)
+        continue;
+      if (strchr (spec, '^') != NULL || !parse_cpu_set (spec, 1023, &nodes, &local_error)
+          || nodes->len == 0)
+        {
+          add_error (parser, key, "\"%s\" is not a list of host NUMA nodes (such as 0, 0-1 "
+                     "or 0,2)", spec);
+          if (nodes != NULL)
+            g_array_unref (nodes);
+          continue;
+        }
+      g_array_unref (node->host_nodes);
+      node->host_nodes = nodes;
+    }
+}
+
+static gint
+compare_disks (gconstpointer a, gconstpointer b)
+{
+  guint x = (*(BigvmDisk *const *) a)->index, y = (*(BigvmDisk *const *) b)->index;
+  return x < y ? -1 : x > y;
+}
+
+/* A disk's format: bigvm:disk.N.format, else its name's extension.  Never
+ * QEMU's probing, which lets a guest turn a raw disk into something else
+ * by writing a header. */
+static void
+check_disks (Parser *parser)
+{
+  BigvmFlavor *flavor = parser->flavor;
+  GHashTableIter iter;
+  gpointer index, value;
+
+  g_hash_table_iter_init (&iter, parser->disk_formats);
+  while (g_hash_table_iter_next (&iter, &index, NULL))
+    if (!g_hash_table_contains (parser->disks, index))
+      {
+        g_autofree char *key = g_strdup_printf ("bigvm:disk.%u.format", GPOINTER_TO_UINT (index));
+        g_autofree char *disk = indexed_key ("bigvm:disk", GPOINTER_TO_UINT (index));
+        add_error (parser, key, "there is no %s", disk);
+      }
+
+  g_hash_table_iter_init (&iter, parser->disks);
+  while (g_hash_table_iter_next (&iter, &index, &value))
+    {
+      const char *path = value;
+      const char *format = g_hash_table_lookup (parser->disk_formats, index);
+      BigvmDisk *disk = g_new0 (BigvmDisk, 1);
+
+      disk->index = GPOINTER_TO_UINT (index);
+      disk->path = g_strdup (path);
+      if (format == NULL)
+        format = g_str_has_suffix (path, ".qcow2") ? "qcow2"
+                 : g_str_has_suffix (path, ".raw") || g_str_has_suffix (path, ".img") ? "raw"
+                 : NULL;
+      if (format == NULL)
+        {
+          g_autofree char *key = indexed_key ("bigvm:disk", disk->index);
+          add_error (parser, key, "cannot tell the format of %s: name it .qcow2, .raw or .img, "
+                     "or set bigvm:disk.%u.format", path, disk->index);
+        }
+      disk->format = g_strcmp0 (format, "qcow2") == 0 ? BIGVM_DISK_QCOW2 : BIGVM_DISK_RAW;
+      g_ptr_array_add (flavor->disks, disk);
+    }
+  g_ptr_array_sort (flavor->disks, compare_disks);
+}
+
+static void
+check_guest_devices (Parser *parser)
+{
+  BigvmFlavor *flavor = parser->flavor;
+
+  if (is_set (parser, "os_secure_boot") && is_set (parser, "os:secure_boot"))
+    add_error (parser, "os:secure_boot", "os_secure_boot says it already");
+  else if (flavor->secure_boot && flavor->firmware != BIGVM_FIRMWARE_UEFI)
+    add_error (parser, is_set (parser, "os_secure_boot") ? "os_secure_boot" : "os:secure_boot",
+               "Secure Boot needs hw_firmware_type = uefi");
+  if (is_set (parser, "bigvm:mem_path") && flavor->page_request != BIGVM_PAGES_SIZE
+      && flavor->page_request != BIGVM_PAGES_LARGE)
+    add_error (parser, "bigvm:mem_path", "needs hw:mem_page_size = 2MB, 1GB or large: it "
+               "names where huge pages come from");
+}
+
 /* A page size must divide the guest's memory, per node (Nova's
  * nova/objects/numa.py NUMACell.can_fit_pagesize). */
 static void
@@ -825,6 +1067,14 @@ check_topology (Parser *parser)
   flavor->cpu_threads = best[2];
 }
 
+static void
+disk_free (gpointer data)
+{
+  BigvmDisk *disk = data;
+  g_free (disk->path);
+  g_free (disk);
+}
+
 static BigvmFlavor *
 flavor_new (const char *path)
 {
@@ -835,6 +1085,7 @@ flavor_new (const char *path)
   flavor->warnings = g_ptr_array_new_with_free_func (g_free);
   flavor->cpu_flags = g_new0 (char *, 1);
   flavor->numa_nodes = g_ptr_array_new_with_free_func (numa_node_free);
+  flavor->disks = g_ptr_array_new_with_free_func (disk_free);
   return flavor;
 }
 
@@ -852,6 +1103,12 @@ bigvm_flavor_free (BigvmFlavor *flavor)
   g_strfreev (flavor->cpu_flags);
   g_free (flavor->nvram);
   g_ptr_array_unref (flavor->numa_nodes);
+  g_free (flavor->mem_path);
+  g_ptr_array_unref (flavor->disks);
+  g_free (flavor->cdrom);
+  g_free (flavor->net_name);
+  g_free (flavor->qmp);
+  g_free (flavor->pidfile);
   g_free (flavor);
 }
 
@@ -911,7 +1168,11 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) numa_cpus = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr (GHashTable) numa_mem = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  Parser parser = { flavor, base_dir, errors, numa_cpus, numa_mem, 0 };
+  g_autoptr (GHashTable) numa_host_nodes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (GHashTable) disks = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (GHashTable) disk_formats = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  Parser parser = { flavor, base_dir, errors, numa_cpus, numa_mem, numa_host_nodes, disks,
+                    disk_formats, 0 };
   guint line_number = 0;
   gsize pos = 0;
 
@@ -973,8 +1234,11 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
   check_memory_hotplug (&parser);
   check_firmware (&parser);
   check_numa (&parser);
+  check_host_nodes (&parser);
   check_page_size (&parser);
   check_topology (&parser);
+  check_disks (&parser);
+  check_guest_devices (&parser);
 
   if (errors->len > 0)
     {

@@ -31,7 +31,26 @@ typedef enum {
 typedef struct {
   GArray *cpus;                /* guint, ascending */
   guint64 mem_bytes;
+  GArray *host_nodes;          /* guint: bigvm:numa_host_nodes.N, or empty */
 } BigvmNumaNode;
+
+typedef enum {
+  BIGVM_DISK_RAW,
+  BIGVM_DISK_QCOW2,
+} BigvmDiskFormat;
+
+typedef struct {
+  guint index;                 /* N of bigvm:disk.N */
+  char *path;                  /* absolute */
+  BigvmDiskFormat format;
+} BigvmDisk;
+
+typedef enum {
+  BIGVM_NET_NONE,
+  BIGVM_NET_USER,
+  BIGVM_NET_TAP,
+  BIGVM_NET_BRIDGE,
+} BigvmNetKind;
 
 typedef struct {
   char *path;                  /* as given, for messages */
@@ -59,6 +78,16 @@ typedef struct {
 
   GPtrArray *numa_nodes;       /* BigvmNumaNode; empty: no NUMA */
   guint cpu_sockets, cpu_cores, cpu_threads; /* 0: not given */
+
+  guint prealloc_threads;      /* 0: the host's CPUs */
+  char *mem_path;              /* a hugetlbfs directory, or NULL */
+  GPtrArray *disks;            /* BigvmDisk, by index */
+  char *cdrom;
+  BigvmNetKind net;
+  char *net_name;              /* tap or bridge name */
+  char *qmp;                   /* a QMP socket path */
+  char *pidfile;
+  gboolean secure_boot;        /* os_secure_boot = required */
 } BigvmFlavor;
 
 /* Reads PATH (a regular file, at most BIGVM_FLAVOR_MAX_BYTES) and parses it.

@@ -11,7 +11,9 @@
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define EXT_LEAF(n) ((n) - 0x80000000u)
@@ -131,7 +133,7 @@ probe_kvm (BigvmHost *host)
   close (fd);
   if (vm < 0)
     {
-      host->kvm = saved_errno == EBUSY ? BIGVM_KVM_IN_USE : BIGVM_KVM_DENIED;
+      host->kvm = saved_errno == EBUSY ? BIGVM_KVM_IN_USE : BIGVM_KVM_NO_VM;
       host->kvm_detail = g_strdup_printf ("/dev/kvm cannot create a VM: %s%s",
                                           g_strerror (saved_errno),
                                           saved_errno == EBUSY
@@ -295,6 +297,17 @@ bigvm_host_read_system (BigvmHost *host, const char *root)
       g_ptr_array_add (host->nodes, node);
     }
   g_ptr_array_sort (host->nodes, compare_nodes);
+}
+
+guint64
+bigvm_hugetlbfs_page_size (const char *dir)
+{
+  struct statfs st;
+
+  /* hugetlbfs reports its page size as the block size (fs/hugetlbfs). */
+  if (statfs (dir, &st) < 0 || st.f_type != HUGETLBFS_MAGIC)
+    return 0;
+  return st.f_bsize;
 }
 
 const BigvmHugePool *

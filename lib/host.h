@@ -18,6 +18,7 @@ typedef enum {
   BIGVM_KVM_DENIED,        /* cannot open it read-write */
   BIGVM_KVM_NOT_KVM,       /* opens, but is no KVM device */
   BIGVM_KVM_IN_USE,        /* makes no VM: another hypervisor holds VMX/SVM */
+  BIGVM_KVM_NO_VM,         /* makes no VM for another reason */
   BIGVM_KVM_FROM_DUMP,     /* another host: kvm_detail says what the CPU can do */
 } BigvmKvmState;
 
@@ -76,6 +77,10 @@ BigvmHost *bigvm_host_probe (const char *root, GError **error);
 
 /* Reads ROOT's /proc/cpuinfo, /proc/meminfo and /sys into HOST. */
 void bigvm_host_read_system (BigvmHost *host, const char *root);
+
+/* The huge page size of the hugetlbfs mount DIR is on, or 0 when it is not
+ * on one (or cannot be read). */
+guint64 bigvm_hugetlbfs_page_size (const char *dir);
 
 /* The pool of PAGE_SIZE pages in POOLS (BigvmHugePool), or NULL. */
 const BigvmHugePool *bigvm_host_find_pool (GArray *pools, guint64 page_size);

@@ -48,6 +48,7 @@ kvm_state_name (BigvmKvmState state)
     case BIGVM_KVM_DENIED: return "denied";
     case BIGVM_KVM_NOT_KVM: return "not-kvm";
     case BIGVM_KVM_IN_USE: return "in-use";
+    case BIGVM_KVM_NO_VM: return "no-vm";
     case BIGVM_KVM_FROM_DUMP: break;
     }
   return "unknown";
@@ -117,7 +118,7 @@ bigvm_host_report_text (const BigvmHost *host, const BigvmQemuCaps *caps)
                               caps->path, version, default_machine (caps) ?: "none",
                               q35 != NULL ? q35->name : "missing");
       g_string_append_printf (out, "%-22s phys-bits %s, reserve %s, prealloc-threads %s, "
-                              "thread-context %s, memfd hugetlb %s\n", "qemu properties",
+                              "prealloc-context %s, hugetlb %s\n", "qemu properties",
                               caps->cpu_phys_bits ? "yes" : "no", caps->ram_reserve ? "yes" : "no",
                               caps->prealloc_threads ? "yes" : "no",
                               caps->prealloc_context ? "yes" : "no",

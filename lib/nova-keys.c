@@ -22,7 +22,7 @@ const char *const bigvm_nova_keys[] = {
    * accel.py, vmware.py, quota.py, resources.py, traits.py, capabilities.py,
    * aggregate_instance_extra_specs.py. */
   "hw_rng:allowed", "hw_rng:rate_bytes", "hw_rng:rate_period", "hw_video:ram_max_mb",
-  "os:secure_boot", "pci_passthrough:alias", "accel:device_profile",
+  "pci_passthrough:alias", "accel:device_profile",
   "vmware:hw_version", "vmware:storage_policy",
   "quota:*", "resources*:*", "trait*:*", "capabilities:*",
   "aggregate_instance_extra_specs:*",

@@ -10,8 +10,6 @@
 
 #define DEFAULT_MACHINE "q35"
 
-/* The "memory-backend" machine property came with QEMU 5.0. */
-#define QEMU_MEMORY_BACKEND_VERSION BIGVM_VERSION_CODE (5, 0, 0)
 /* The newest QEMU whose address layout bigvm's planner was checked against. */
 #define QEMU_LAYOUT_CHECKED_MAJOR 7
 #define QEMU_LAYOUT_CHECKED_MINOR 2
@@ -34,6 +32,14 @@ bigvm_plan_free (BigvmPlan *plan)
   bigvm_layout_free (plan->layout);
   g_free (plan->min_bits_reason);
   g_free (plan->nvram);
+  g_free (plan->mem_path);
+  g_clear_pointer (&plan->mem_backends, g_ptr_array_unref);
+  g_clear_pointer (&plan->disks, g_ptr_array_unref);
+  g_free (plan->cdrom);
+  g_free (plan->net_name);
+  g_free (plan->mac);
+  g_free (plan->qmp);
+  g_free (plan->pidfile);
   g_ptr_array_unref (plan->warnings);
   g_ptr_array_unref (plan->notes);
   g_free (plan);
@@ -281,7 +287,7 @@ plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
       if (!expansion->lm)
         plan->guest_phys_bits = expansion->pse36 ? 36 : 32;
       else if (kvm && is_host_cpu_model (plan->cpu_model))
-        plan->guest_phys_bits = host->effective_phys_bits;
+        plan->guest_phys_bits = host->phys_bits;
       else
         plan->guest_phys_bits = QEMU_DEFAULT_PHYS_BITS;
       return TRUE;
@@ -303,8 +309,10 @@ plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
                                   "CPU model, not %s", plan->cpu_model);
           return FALSE;
         }
+      /* QEMU gives the host's CPUID figure (target/i386/host-cpu.c
+       * host_cpu_phys_bits()); what fits is checked against the kernel's. */
       g_ptr_array_add (plan->cpu_props, g_strdup ("host-phys-bits=on"));
-      plan->guest_phys_bits = host->effective_phys_bits;
+      plan->guest_phys_bits = host->phys_bits;
       return TRUE;
 
     case BIGVM_PHYS_ADDR_EMULATE:
@@ -465,7 +473,10 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
         }
     }
 
-  if (plan->guest_phys_bits >= plan->min_phys_bits)
+  /* Under KVM a guest addresses at most what the host kernel can use. */
+  guint usable = plan->accel == BIGVM_ACCEL_KVM
+                 ? MIN (plan->guest_phys_bits, host->effective_phys_bits) : plan->guest_phys_bits;
+  if (usable >= plan->min_phys_bits)
     {
       note (plan, "address bits: %u needed (%s), the guest gets %u", plan->min_phys_bits,
             plan->min_bits_reason, plan->guest_phys_bits);
@@ -483,7 +494,7 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
     case BIGVM_PHYS_ADDR_PASSTHROUGH:
       bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:maxphysaddr_mode",
                               "passthrough gives the guest the host's %u bits (%s), too "
-                              "few: %s: needs %u bits", plan->guest_phys_bits, host->source,
+                              "few: %s: needs %u bits", usable, host->source,
                               plan->min_bits_reason, plan->min_phys_bits);
       return FALSE;
     case BIGVM_PHYS_ADDR_DEFAULT:
@@ -515,7 +526,29 @@ plan_firmware (BigvmPlan *plan, const BigvmFlavor *flavor, GPtrArray *firmware,
   if (flavor->firmware != BIGVM_FIRMWARE_UEFI)
     return TRUE;
 
-  chosen = bigvm_firmware_select (firmware, plan->machine);
+  if (flavor->secure_boot)
+    {
+      BigvmMachine machine;
+      if (!bigvm_machine_parse (plan->machine, &machine) || machine.family != BIGVM_MACHINE_Q35)
+        {
+          bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR,
+                                  g_hash_table_contains (flavor->lines, "os_secure_boot")
+                                  ? "os_secure_boot" : "os:secure_boot",
+                                  "Secure Boot needs SMM, which bigvm gives q35 machine types "
+                                  "only, not %s", plan->machine);
+          return FALSE;
+        }
+    }
+  chosen = bigvm_firmware_select (firmware, plan->machine, flavor->secure_boot);
+  if (chosen == NULL && flavor->secure_boot)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE,
+                              g_hash_table_contains (flavor->lines, "os_secure_boot")
+                              ? "os_secure_boot" : "os:secure_boot",
+                              "no QEMU firmware descriptor offers UEFI Secure Boot with keys "
+                              "enrolled and SMM for x86_64 %s (install ovmf)", plan->machine);
+      return FALSE;
+    }
   if (chosen == NULL)
     {
       bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw_firmware_type",
@@ -551,35 +584,386 @@ plan_firmware (BigvmPlan *plan, const BigvmFlavor *flavor, GPtrArray *firmware,
   return TRUE;
 }
 
+static void
+disk_free (gpointer data)
+{
+  BigvmDisk *disk = data;
+  g_free (disk->path);
+  g_free (disk);
+}
+
+static void
+backend_free (gpointer data)
+{
+  BigvmMemBackend *backend = data;
+  if (backend->cpus != NULL)
+    g_array_unref (backend->cpus);
+  g_array_unref (backend->host_nodes);
+  g_free (backend);
+}
+
+/* Huge page sizes the host has, largest first, that divide every
+ * backend; from a CPUID dump only what the CPU can page with. */
+static GArray *
+usable_page_sizes (const BigvmPlan *plan, const BigvmHost *host)
+{
+  GArray *sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
+
+  if (host->has_memory)
+    for (guint i = host->hugepages->len; i > 0; i--)
+      g_array_append_val (sizes, g_array_index (host->hugepages, BigvmHugePool, i - 1).page_size);
+  else
+    {
+      guint64 giga = BIGVM_GiB, two = 2 * BIGVM_MiB;
+      if (host->pdpe1gb)
+        g_array_append_val (sizes, giga);
+      g_array_append_val (sizes, two);
+    }
+  for (guint i = sizes->len; i > 0; i--)
+    for (guint b = 0; b < plan->mem_backends->len; b++)
+      if (((BigvmMemBackend *) plan->mem_backends->pdata[b])->size
+          % g_array_index (sizes, guint64, i - 1) != 0)
+        {
+          g_array_remove_index (sizes, i - 1);
+          break;
+        }
+  return sizes;
+}
+
+static guint64
+free_bytes (const BigvmHost *host, guint64 page_size)
+{
+  const BigvmHugePool *pool = bigvm_host_find_pool (host->hugepages, page_size);
+  return pool != NULL ? pool->free * page_size : 0;
+}
+
+/* hw:mem_page_size, as Nova means it (nova/virt/hardware.py
+ * _numa_get_pagesize_constraints): large is the largest huge page size
+ * with room for the guest, any the same or small pages. */
 static gboolean
-plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *caps,
-             const BigvmPlanOptions *options, GError **error)
+plan_page_size (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+                GError **error)
+{
+  g_autoptr (GArray) sizes = NULL;
+
+  switch (flavor->page_request)
+    {
+    case BIGVM_PAGES_UNSET:
+    case BIGVM_PAGES_SMALL:
+      plan->page_size = 0;
+      return TRUE;
+    case BIGVM_PAGES_SIZE:
+      plan->page_size = flavor->page_size_bytes == 4 * BIGVM_KiB ? 0 : flavor->page_size_bytes;
+      return TRUE;
+    case BIGVM_PAGES_LARGE:
+    case BIGVM_PAGES_ANY:
+      break;
+    }
+
+  sizes = usable_page_sizes (plan, host);
+  for (guint i = 0; i < sizes->len; i++)
+    {
+      guint64 size = g_array_index (sizes, guint64, i);
+      if (!host->has_memory || free_bytes (host, size) >= flavor->ram_bytes)
+        {
+          g_autofree char *human = bigvm_format_size_exact (size);
+          plan->page_size = size;
+          note (plan, "hw:mem_page_size = %s: %s pages%s",
+                flavor->page_request == BIGVM_PAGES_LARGE ? "large" : "any", human,
+                host->has_memory ? ", the largest the host has room in"
+                : " (the CPU's largest; another host's free pages are unknown)");
+          return TRUE;
+        }
+    }
+  if (flavor->page_request == BIGVM_PAGES_ANY)
+    {
+      plan->page_size = 0;
+      note (plan, "hw:mem_page_size = any: small pages, no huge page size has room");
+      return TRUE;
+    }
+  if (sizes->len == 0)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:mem_page_size",
+                              "large: the host has no huge page size that divides the guest's "
+                              "memory");
+      return FALSE;
+    }
+  /* None has room: the largest, and the capacity check says what is short. */
+  plan->page_size = g_array_index (sizes, guint64, 0);
+  return TRUE;
+}
+
+static guint
+count_cpus_of_nodes (const BigvmHost *host, GArray *nodes)
+{
+  guint count = 0;
+  for (guint i = 0; i < nodes->len; i++)
+    for (guint n = 0; n < host->nodes->len; n++)
+      {
+        const BigvmHostNode *node = host->nodes->pdata[n];
+        if (node->id == g_array_index (nodes, guint, i))
+          count += node->cpu_count;
+      }
+  return count;
+}
+
+static gboolean
+plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+             const BigvmQemuCaps *caps, const BigvmPlanOptions *options, GError **error)
 {
   plan->ram_bytes = flavor->ram_bytes;
   plan->maxmem_bytes = flavor->maxmem_bytes;
   plan->mem_slots = flavor->mem_slots;
   plan->sparse_ram = options->sparse_ram;
+  plan->mem_backends = g_ptr_array_new_with_free_func (backend_free);
 
-  if (BIGVM_VERSION_TO_CODE (caps->version) < QEMU_MEMORY_BACKEND_VERSION)
+  /* One backend per guest NUMA node (-numa node,memdev=), or one for all. */
+  plan->numa = flavor->numa_nodes->len > 0;
+  for (guint n = 0; n < MAX (1u, flavor->numa_nodes->len); n++)
     {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                   "%s is QEMU %u.%u.%u, which cannot back guest RAM with a memory "
-                   "backend (-machine memory-backend needs 5.0 or newer)",
-                   caps->path, caps->version.major, caps->version.minor,
-                   caps->version.micro);
+      BigvmMemBackend *backend = g_new0 (BigvmMemBackend, 1);
+      backend->node = n;
+      backend->host_nodes = g_array_new (FALSE, FALSE, sizeof (guint));
+      if (plan->numa)
+        {
+          const BigvmNumaNode *node = flavor->numa_nodes->pdata[n];
+          backend->size = node->mem_bytes;
+          backend->cpus = g_array_ref (node->cpus);
+          g_array_append_vals (backend->host_nodes, node->host_nodes->data,
+                               node->host_nodes->len);
+        }
+      else
+        backend->size = flavor->ram_bytes;
+      g_ptr_array_add (plan->mem_backends, backend);
+    }
+
+  /* The host nodes a guest node is bound to must be there. */
+  for (guint b = 0; b < plan->mem_backends->len && host->has_memory; b++)
+    {
+      BigvmMemBackend *backend = plan->mem_backends->pdata[b];
+      for (guint i = 0; i < backend->host_nodes->len; i++)
+        {
+          guint id = g_array_index (backend->host_nodes, guint, i);
+          gboolean found = FALSE;
+          for (guint n = 0; n < host->nodes->len; n++)
+            found |= ((BigvmHostNode *) host->nodes->pdata[n])->id == id;
+          if (!found)
+            {
+              g_autofree char *key = g_strdup_printf ("bigvm:numa_host_nodes.%u", backend->node);
+              GString *ids = g_string_new (NULL);
+              for (guint n = 0; n < host->nodes->len; n++)
+                g_string_append_printf (ids, "%s%u", n > 0 ? ", " : "",
+                                        ((BigvmHostNode *) host->nodes->pdata[n])->id);
+              bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, key,
+                                      "the host has no NUMA node %u (it has %s)", id,
+                                      host->nodes->len > 0 ? ids->str : "none");
+              g_string_free (ids, TRUE);
+              return FALSE;
+            }
+        }
+    }
+
+  if (!plan_page_size (plan, flavor, host, error))
+    return FALSE;
+  if (plan->page_size == 0)
+    {
+      /* memory-backend-ram's "reserve" (backends/hostmem.c, QEMU 6.1). */
+      if (options->sparse_ram && !caps->ram_reserve)
+        {
+          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                       "--sparse-ram: %s (QEMU %u.%u.%u) cannot map RAM without reserving "
+                       "it: its memory-backend-ram has no reserve property (QEMU 6.1 and newer)",
+                       caps->path, caps->version.major, caps->version.minor,
+                       caps->version.micro);
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  /* Huge pages: always preallocated, so a guest never meets a shortage
+   * later; QEMU refuses prealloc=on with reserve=off (backends/hostmem.c). */
+  if (options->sparse_ram)
+    {
+      g_autofree char *size = bigvm_format_size_exact (plan->page_size);
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_USAGE,
+                   "--sparse-ram maps small pages without reserving them; %s huge pages "
+                   "(hw:mem_page_size) are always preallocated", size);
       return FALSE;
     }
-  /* memory-backend-ram's "reserve" (backends/hostmem.c, QEMU 6.1). */
-  if (options->sparse_ram && !caps->ram_reserve)
+  if (flavor->mem_path != NULL)
     {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                   "--sparse-ram: %s (QEMU %u.%u.%u) cannot map RAM without reserving "
-                   "it: its memory-backend-ram has no reserve property (QEMU 6.1 and newer)",
-                   caps->path, caps->version.major, caps->version.minor,
-                   caps->version.micro);
+      if (options->mem_path_page_size != plan->page_size)
+        {
+          g_autofree char *want = bigvm_format_size_exact (plan->page_size);
+          g_autofree char *have = bigvm_format_size_exact (options->mem_path_page_size);
+          bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "bigvm:mem_path",
+                                  options->mem_path_page_size == 0
+                                  ? "%s is not on a hugetlbfs mount"
+                                  : "%s holds %s pages, not %s",
+                                  flavor->mem_path, have, want);
+          return FALSE;
+        }
+      plan->mem_path = g_strdup (flavor->mem_path);
+    }
+  else if (!caps->memfd_hugetlb)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:mem_page_size",
+                              "%s has no memory-backend-memfd hugetlb; name a hugetlbfs "
+                              "mount in bigvm:mem_path", caps->path);
       return FALSE;
+    }
+
+  /* prealloc-threads: the host's CPUs, or bigvm:prealloc_threads; bound
+   * to the backend's host nodes through a thread-context (QEMU 7.2). */
+  plan->prealloc_threads = flavor->prealloc_threads != 0 ? flavor->prealloc_threads
+                           : MAX (1u, host->online_cpus);
+  if (!caps->prealloc_threads)
+    plan->prealloc_threads = 1;
+  for (guint b = 0; b < plan->mem_backends->len; b++)
+    {
+      BigvmMemBackend *backend = plan->mem_backends->pdata[b];
+      backend->thread_context = caps->prealloc_context && backend->host_nodes->len > 0
+                                && count_cpus_of_nodes (host, backend->host_nodes) > 0;
     }
   return TRUE;
+}
+
+/* -smp with Nova's topology (the flavor has worked it out). */
+static void
+plan_topology (BigvmPlan *plan, const BigvmFlavor *flavor)
+{
+  plan->sockets = flavor->cpu_sockets;
+  plan->cores = flavor->cpu_cores;
+  plan->threads = flavor->cpu_threads;
+}
+
+static gboolean
+plan_devices (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error)
+{
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, flavor->name, -1);
+
+  plan->disks = g_ptr_array_new_with_free_func (disk_free);
+  for (guint i = 0; i < flavor->disks->len; i++)
+    {
+      const BigvmDisk *disk = flavor->disks->pdata[i];
+      BigvmDisk *copy = g_new0 (BigvmDisk, 1);
+      *copy = *disk;
+      copy->path = g_strdup (disk->path);
+      g_ptr_array_add (plan->disks, copy);
+    }
+  plan->cdrom = g_strdup (flavor->cdrom);
+  plan->net = flavor->net;
+  plan->net_name = g_strdup (flavor->net_name);
+  /* A locally administered MAC in QEMU's 52:54:00 range, the same for
+   * the same guest name every time. */
+  plan->mac = g_strdup_printf ("52:54:00:%.2s:%.2s:%.2s", digest, digest + 2, digest + 4);
+  plan->qmp = g_strdup (flavor->qmp);
+  plan->pidfile = g_strdup (flavor->pidfile);
+
+  plan->secure_boot = flavor->secure_boot;
+  if (flavor->secure_boot)
+    {
+      /* docs/interop/firmware.json on requires-smm: the default 16 MiB
+       * TSEG covers about 1 TiB of address space; 8 MiB more per TiB. */
+      guint64 space = G_GUINT64_CONSTANT (1) << MIN (plan->guest_phys_bits, 52u);
+      guint64 tib = (space + BIGVM_TiB - 1) / BIGVM_TiB;
+      if (tib > 1)
+        plan->tseg_mbytes = 16 + 8 * tib;
+    }
+  return TRUE;
+}
+
+gboolean
+bigvm_plan_check_capacity (const BigvmPlan *plan, const BigvmFlavor *flavor,
+                           const BigvmHost *host, GError **error)
+{
+  g_autoptr (GPtrArray) findings = g_ptr_array_new_with_free_func (g_free);
+
+  if (!host->has_memory)
+    return TRUE;
+
+  if (plan->page_size != 0)
+    {
+      g_autofree char *size = bigvm_format_size_exact (plan->page_size);
+      guint64 needed = plan->ram_bytes / plan->page_size;
+      const BigvmHugePool *pool = bigvm_host_find_pool (host->hugepages, plan->page_size);
+      guint64 free_pages = pool != NULL ? pool->free : 0;
+
+      if (free_pages < needed)
+        g_ptr_array_add (findings,
+                         bigvm_flavor_message (flavor, "hw:mem_page_size",
+                                               "%" G_GUINT64_FORMAT " pages of %s needed, %"
+                                               G_GUINT64_FORMAT " free on this host%s", needed,
+                                               size, free_pages,
+                                               pool == NULL ? " (it has no such pages)" : ""));
+      /* Per set of host nodes guest nodes are bound to: their free pages
+       * against what all those guest nodes need. */
+      g_autoptr (GHashTable) counted = g_hash_table_new (NULL, NULL);
+      for (guint b = 0; b < plan->mem_backends->len; b++)
+        {
+          const BigvmMemBackend *backend = plan->mem_backends->pdata[b];
+          guint64 set_needed = 0, set_free = 0;
+          GString *guests = g_string_new (NULL);
+
+          if (backend->host_nodes->len == 0 || g_hash_table_contains (counted, backend))
+            {
+              g_string_free (guests, TRUE);
+              continue;
+            }
+          for (guint o = b; o < plan->mem_backends->len; o++)
+            {
+              const BigvmMemBackend *other = plan->mem_backends->pdata[o];
+              if (other->host_nodes->len != backend->host_nodes->len
+                  || memcmp (other->host_nodes->data, backend->host_nodes->data,
+                             backend->host_nodes->len * sizeof (guint)) != 0)
+                continue;
+              g_hash_table_add (counted, (gpointer) other);
+              set_needed += other->size / plan->page_size;
+              g_string_append_printf (guests, "%s%u", guests->len > 0 ? "," : "", other->node);
+            }
+          for (guint i = 0; i < backend->host_nodes->len; i++)
+            for (guint n = 0; n < host->nodes->len; n++)
+              {
+                const BigvmHostNode *node = host->nodes->pdata[n];
+                const BigvmHugePool *p = bigvm_host_find_pool (node->hugepages, plan->page_size);
+                if (node->id == g_array_index (backend->host_nodes, guint, i) && p != NULL)
+                  set_free += p->free;
+              }
+          if (set_free < set_needed)
+            {
+              g_autofree char *key = g_strdup_printf ("bigvm:numa_host_nodes.%u", backend->node);
+              g_ptr_array_add (findings,
+                               bigvm_flavor_message (flavor, key,
+                                                     "guest node%s %s need%s %" G_GUINT64_FORMAT
+                                                     " pages of %s, %s host nodes have %"
+                                                     G_GUINT64_FORMAT " free",
+                                                     strchr (guests->str, ',') ? "s" : "",
+                                                     guests->str,
+                                                     strchr (guests->str, ',') ? "" : "s",
+                                                     set_needed, size,
+                                                     strchr (guests->str, ',') ? "their" : "its",
+                                                     set_free));
+            }
+          g_string_free (guests, TRUE);
+        }
+    }
+  else if (plan->ram_bytes > host->mem_available && !plan->sparse_ram)
+    {
+      g_autofree char *ram = bigvm_format_size_human (plan->ram_bytes);
+      g_autofree char *available = bigvm_format_size_human (host->mem_available);
+      g_ptr_array_add (findings,
+                       bigvm_flavor_message (flavor, "ram",
+                                             "%s is more than the %s this host has available "
+                                             "(use huge pages, or --sparse-ram to map it "
+                                             "without reserving it)", ram, available));
+    }
+
+  if (findings->len == 0)
+    return TRUE;
+  g_ptr_array_add (findings, NULL);
+  g_autofree char *message = g_strjoinv ("\n", (char **) findings->pdata);
+  g_set_error_literal (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, message);
+  return FALSE;
 }
 
 static BigvmPlan *
@@ -605,7 +989,7 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
   note (plan, "accelerator %s (%s)", bigvm_accel_name (plan->accel), plan->accel_reason);
   plan->cpu_model = g_strdup (bigvm_plan_cpu_model (flavor, plan->accel));
 
-  if (!plan_memory (plan, flavor, caps, options, error)
+  if (!plan_memory (plan, flavor, host, caps, options, error)
       || !plan_machine (plan, flavor, caps, &machine, error)
       || !plan_cpu_model (plan, flavor, host, caps, &expansion, error)
       || !plan_phys_bits (plan, flavor, host, caps, expansion, error))
@@ -614,8 +998,10 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
   for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
     g_ptr_array_add (plan->cpu_props, g_strdup (*flag));
 
+  plan_topology (plan, flavor);
   if (!plan_address_space (plan, flavor, host, caps, &machine, error)
-      || !plan_firmware (plan, flavor, firmware, options, error))
+      || !plan_firmware (plan, flavor, firmware, options, error)
+      || !plan_devices (plan, flavor, error))
     return keep_partial && plan->layout != NULL ? g_steal_pointer (&plan) : NULL;
 
   return g_steal_pointer (&plan);

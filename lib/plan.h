@@ -22,7 +22,18 @@ typedef struct {
   BigvmAccel accel;            /* as asked on the command line */
   gboolean sparse_ram;         /* --sparse-ram */
   const char *nvram_dir;       /* where NAME_VARS.fd goes by default */
+  guint64 mem_path_page_size;  /* bigvm:mem_path's huge page size, read by
+                                * the caller (statfs); 0 when not hugetlbfs */
 } BigvmPlanOptions;
+
+/* One memory backend: all guest RAM, or one guest NUMA node's. */
+typedef struct {
+  guint node;                  /* guest node, or 0 without NUMA */
+  guint64 size;
+  GArray *cpus;                /* guint: the node's vCPUs; NULL without NUMA */
+  GArray *host_nodes;          /* guint: bound to these host nodes; may be empty */
+  gboolean thread_context;     /* prealloc threads run on HOST_NODES' CPUs */
+} BigvmMemBackend;
 
 typedef struct {
   BigvmAccel accel;            /* KVM or TCG */
@@ -36,6 +47,23 @@ typedef struct {
   guint64 maxmem_bytes;        /* 0: no hotplug */
   guint mem_slots;
   gboolean sparse_ram;
+  guint64 page_size;           /* huge pages of this size; 0: small pages */
+  char *mem_path;              /* huge pages from this hugetlbfs directory */
+  guint prealloc_threads;      /* huge pages are preallocated */
+  gboolean numa;               /* one backend and -numa node per guest node */
+  GPtrArray *mem_backends;     /* BigvmMemBackend */
+  guint sockets, cores, threads; /* 0: -smp with the count only */
+
+  /* Devices. */
+  GPtrArray *disks;            /* BigvmDisk, copied */
+  char *cdrom;
+  BigvmNetKind net;
+  char *net_name;
+  char *mac;                   /* derived from the name: stable per guest */
+  char *qmp;
+  char *pidfile;
+  gboolean secure_boot;        /* SMM on, Secure Boot firmware */
+  guint tseg_mbytes;           /* 0: QEMU's default TSEG */
 
   /* The guest's physical address space. */
   BigvmLayout *layout;
@@ -81,6 +109,14 @@ BigvmPlan *bigvm_plan_new (const BigvmFlavor *flavor, const BigvmHost *host,
 BigvmPlan *bigvm_plan_explain (const BigvmFlavor *flavor, const BigvmHost *host,
                                const BigvmQemuCaps *caps, GPtrArray *firmware,
                                const BigvmPlanOptions *options, GError **error);
+
+/* What this host lacks to run PLAN: huge pages of its size (per bound
+ * host node), memory for small pages, the host nodes it binds to.  FALSE
+ * with every finding, one per line (BIGVM_ERROR_UNAVAILABLE); run and
+ * check refuse on it, show and explain only warn.  A host known from a
+ * CPUID dump has no memory to check. */
+gboolean bigvm_plan_check_capacity (const BigvmPlan *plan, const BigvmFlavor *flavor,
+                                    const BigvmHost *host, GError **error);
 
 void bigvm_plan_free (BigvmPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmPlan, bigvm_plan_free)

@@ -109,9 +109,9 @@ bigvm_qemu_get_version (const char *path, guint timeout_ms, BigvmVersion *ret_ve
   if (BIGVM_VERSION_TO_CODE (version) < BIGVM_QEMU_MIN_VERSION)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                   "%s is QEMU %u.%u.%u; bigvm needs 2.7.0 or newer (the first "
-                   "with phys-bits)", path, version.major, version.minor,
-                   version.micro);
+                   "%s is QEMU %u.%u.%u; bigvm needs 5.0.0 or newer (phys-bits came "
+                   "with 2.7, -machine memory-backend with 5.0)", path, version.major,
+                   version.minor, version.micro);
       return FALSE;
     }
   *ret_version = version;

@@ -15,9 +15,10 @@ typedef struct {
   ((major) * 1000000u + (minor) * 1000u + (micro))
 #define BIGVM_VERSION_TO_CODE(v) BIGVM_VERSION_CODE ((v).major, (v).minor, (v).micro)
 
-/* The oldest QEMU bigvm drives: the first with the x86 phys-bits property
- * (QEMU 2.7, target/i386/cpu.c). */
-#define BIGVM_QEMU_MIN_VERSION BIGVM_VERSION_CODE (2, 7, 0)
+/* The oldest QEMU bigvm drives: x86 phys-bits came with 2.7
+ * (target/i386/cpu.c), the "memory-backend" machine property, through
+ * which bigvm gives every guest its RAM, with 5.0 (hw/core/machine.c). */
+#define BIGVM_QEMU_MIN_VERSION BIGVM_VERSION_CODE (5, 0, 0)
 
 typedef struct {
   char *name;

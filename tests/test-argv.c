@@ -66,7 +66,7 @@ build (const char *text, const char *const *extra)
   g_autoptr (BigvmHost) host = test_host_new ("amd-48");
   g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
   g_autoptr (GPtrArray) firmware = test_firmware_new ();
-  BigvmPlanOptions options = { BIGVM_ACCEL_TCG, TRUE, "/state/bigvm" };
+  BigvmPlanOptions options = { .accel = BIGVM_ACCEL_TCG, .sparse_ram = TRUE, .nvram_dir = "/state/bigvm" };
   g_autoptr (GError) error = NULL;
   g_autoptr (BigvmPlan) plan = bigvm_plan_new (flavor, host, caps, firmware, &options, &error);
 

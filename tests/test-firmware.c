@@ -35,15 +35,15 @@ END_TEST
 START_TEST (test_select)
 {
   g_autoptr (GPtrArray) firmware = test_firmware_new ();
-  const BigvmFirmware *q35 = bigvm_firmware_select (firmware, "pc-q35-7.2");
-  const BigvmFirmware *pc = bigvm_firmware_select (firmware, "pc-i440fx-2.12");
+  const BigvmFirmware *q35 = bigvm_firmware_select (firmware, "pc-q35-7.2", FALSE);
+  const BigvmFirmware *pc = bigvm_firmware_select (firmware, "pc-i440fx-2.12", FALSE);
 
   /* The secure-boot descriptors come first but need SMM: skipped. */
   ck_assert_ptr_nonnull (q35);
   ck_assert_str_eq (q35->code, "/usr/share/OVMF/OVMF_CODE_4M.fd");
   ck_assert_ptr_eq (q35, pc);
-  ck_assert_ptr_null (bigvm_firmware_select (firmware, "microvm"));
-  ck_assert_ptr_null (bigvm_firmware_select (firmware, "q35"));
+  ck_assert_ptr_null (bigvm_firmware_select (firmware, "microvm", FALSE));
+  ck_assert_ptr_null (bigvm_firmware_select (firmware, "q35", FALSE));
 }
 END_TEST
 
@@ -118,9 +118,9 @@ START_TEST (test_several_targets)
 
   ck_assert_msg (f != NULL, "%s", error ? error->message : "");
   g_ptr_array_add (list, f);
-  ck_assert_ptr_eq (bigvm_firmware_select (list, "pc-q35-7.2"), f);
-  ck_assert_ptr_eq (bigvm_firmware_select (list, "pc-i440fx-7.2"), f);
-  ck_assert_ptr_null (bigvm_firmware_select (list, "isapc"));
+  ck_assert_ptr_eq (bigvm_firmware_select (list, "pc-q35-7.2", FALSE), f);
+  ck_assert_ptr_eq (bigvm_firmware_select (list, "pc-i440fx-7.2", FALSE), f);
+  ck_assert_ptr_null (bigvm_firmware_select (list, "isapc", FALSE));
 }
 END_TEST
 

@@ -196,8 +196,41 @@ static const struct {
   { BASE "hw:cpu_sockets = 2\nhw:cpu_cores = 2\nhw:cpu_threads = 4\n",
     "test.flavor:4: hw:cpu_sockets: sockets x cores x threads cannot make 8 vCPUs with the values given" },
   { BASE "vcpus\n", "test.flavor:4: expected KEY = VALUE, found \"vcpus\"" },
+  { BASE "bigvm:net = wifi\n",
+    "test.flavor:4: bigvm:net: \"wifi\" is not a network (none, user, tap:NAME or bridge:NAME)" },
+  { BASE "bigvm:net = bridge:br 0\n",
+    "test.flavor:4: bigvm:net: \"br 0\" is not an interface name (1 to 15 letters, digits, '-', "
+    "'_', '.')" },
+  { BASE "hw_firmware_type = uefi\nos_secure_boot = optional\n",
+    "test.flavor:5: os_secure_boot: \"optional\" is not required or disabled (bigvm does not "
+    "guess: say which)" },
+  { BASE "os_secure_boot = required\n",
+    "test.flavor:4: os_secure_boot: Secure Boot needs hw_firmware_type = uefi" },
+  { BASE "hw_firmware_type = uefi\nos_secure_boot = required\nos:secure_boot = required\n",
+    "test.flavor:6: os:secure_boot: os_secure_boot says it already" },
+  { BASE "bigvm:mem_path = /dev/hugepages\n",
+    "test.flavor:4: bigvm:mem_path: needs hw:mem_page_size = 2MB, 1GB or large: it names where "
+    "huge pages come from" },
+  { BASE "hw:numa_nodes = 2\nbigvm:numa_host_nodes.0 = ^1\n",
+    "test.flavor:5: bigvm:numa_host_nodes.0: \"^1\" is not a list of host NUMA nodes (such as "
+    "0, 0-1 or 0,2)" },
+  { BASE "bigvm:numa_host_nodes.0 = 0\n",
+    "test.flavor:4: bigvm:numa_host_nodes.0: needs hw:numa_nodes" },
+  { BASE "bigvm:prealloc_threads = 0\n",
+    "test.flavor:4: bigvm:prealloc_threads: 0 is out of range (1..1024)" },
+  { BASE "bigvm:disk.x = a.qcow2\n",
+    "test.flavor:4: bigvm:disk.x: the index is not a number (0 to 4095, no leading zeros)" },
+  { BASE "bigvm:disk.0.format = vmdk\nbigvm:disk.0 = a.vmdk\n",
+    "test.flavor:4: bigvm:disk.0.format: \"vmdk\" is not a disk format (raw or qcow2)\n"
+    "test.flavor:5: bigvm:disk.0: cannot tell the format of /flavors/a.vmdk: name it .qcow2, "
+    ".raw or .img, or set bigvm:disk.0.format" },
+  { BASE "bigvm:qmp = /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.qmp\n",
+    "test.flavor:4: bigvm:qmp: /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.qmp is too long for a UNIX socket (at most "
+    "107 bytes)" },
   { BASE "hw:numa_nodes = 1\nhw:numa_cpus.01 = 0-7\n",
-    "test.flavor:5: hw:numa_cpus.01: \"01\" is not a node number (0 to 4095, no leading zeros)" },
+    "test.flavor:5: hw:numa_cpus.01: the index is not a number (0 to 4095, no leading zeros)" },
   { "name = x\nram = 4G\nvcpus = 2\nhw:mem_page_size = 2MB\nhw:numa_nodes = 2\n"
     "hw:numa_cpus.0 = 0\nhw:numa_mem.0 = 1025\nhw:numa_cpus.1 = 1\nhw:numa_mem.1 = 3071\n",
     "test.flavor:4: hw:mem_page_size: node 0's memory is not a whole number of 2 MiB pages\n"
@@ -332,6 +365,47 @@ START_TEST (test_topology_defaults)
 }
 END_TEST
 
+START_TEST (test_production_keys)
+{
+  g_autoptr (BigvmFlavor) f = test_flavor (BASE "hw_firmware_type = uefi\n"
+                                           "os_secure_boot = required\n"
+                                           "hw:mem_page_size = 1GB\n"
+                                           "hw:numa_nodes = 2\n"
+                                           "bigvm:numa_host_nodes.0 = 0,2-3\n"
+                                           "bigvm:prealloc_threads = 48\n"
+                                           "bigvm:mem_path = /dev/hugepages1G\n"
+                                           "bigvm:disk.10 = b.img\n"
+                                           "bigvm:disk.2 = a.qcow2\n"
+                                           "bigvm:disk.2.format = raw\n"
+                                           "bigvm:cdrom = ../iso/x.iso\n"
+                                           "bigvm:net = tap:tap0\n"
+                                           "bigvm:qmp = q.sock\n"
+                                           "bigvm:pidfile = /run/x.pid\n");
+  BigvmNumaNode *n0 = f->numa_nodes->pdata[0];
+  BigvmNumaNode *n1 = f->numa_nodes->pdata[1];
+  BigvmDisk *first = f->disks->pdata[0];
+  BigvmDisk *second = f->disks->pdata[1];
+
+  ck_assert (f->secure_boot);
+  ck_assert_uint_eq (n0->host_nodes->len, 3);
+  ck_assert_uint_eq (g_array_index (n0->host_nodes, guint, 2), 3);
+  ck_assert_uint_eq (n1->host_nodes->len, 0);
+  ck_assert_uint_eq (f->prealloc_threads, 48);
+  ck_assert_str_eq (f->mem_path, "/dev/hugepages1G");
+  ck_assert_uint_eq (f->disks->len, 2);
+  ck_assert_uint_eq (first->index, 2);
+  ck_assert_str_eq (first->path, "/flavors/a.qcow2");
+  ck_assert_int_eq (first->format, BIGVM_DISK_RAW);
+  ck_assert_uint_eq (second->index, 10);
+  ck_assert_int_eq (second->format, BIGVM_DISK_RAW);
+  ck_assert_str_eq (f->cdrom, "/iso/x.iso");
+  ck_assert_int_eq (f->net, BIGVM_NET_TAP);
+  ck_assert_str_eq (f->net_name, "tap0");
+  ck_assert_str_eq (f->qmp, "/flavors/q.sock");
+  ck_assert_str_eq (f->pidfile, "/run/x.pid");
+}
+END_TEST
+
 START_TEST (test_load)
 {
   g_autofree char *dir = test_tmpdir_new ();
@@ -378,6 +452,7 @@ suite_flavor (void)
   tcase_add_test (tc, test_nova_keys_warn);
   tcase_add_test (tc, test_bytes);
   tcase_add_test (tc, test_name_limits);
+  tcase_add_test (tc, test_production_keys);
   tcase_add_test (tc, test_load);
   suite_add_tcase (s, tc);
   tc = tcase_create ("refusals");

@@ -55,14 +55,16 @@ pretty_argv (GPtrArray *argv)
   return g_string_free (out, FALSE);
 }
 
-/* "# bigvm-test: --host=amd-48 --accel=kvm --sparse-ram" */
+/* "# bigvm-test: --host=amd-48 --sysroot=epyc-2node --accel=kvm --sparse-ram" */
 static void
-read_header (const char *text, const char **host, BigvmPlanOptions *options)
+read_header (const char *text, const char **host, const char **sysroot,
+             BigvmPlanOptions *options)
 {
   const char *header = strstr (text, "# bigvm-test:");
   g_autofree char *line = NULL;
 
   *host = "intel-46";
+  *sysroot = NULL;
   options->accel = BIGVM_ACCEL_TCG;
   options->sparse_ram = FALSE;
   if (header == NULL)
@@ -75,6 +77,8 @@ read_header (const char *text, const char **host, BigvmPlanOptions *options)
         continue;
       if (g_str_has_prefix (*w, "--host="))
         *host = g_intern_string (*w + strlen ("--host="));
+      else if (g_str_has_prefix (*w, "--sysroot="))
+        *sysroot = g_intern_string (*w + strlen ("--sysroot="));
       else if (g_str_equal (*w, "--accel=kvm"))
         options->accel = BIGVM_ACCEL_KVM;
       else if (g_str_equal (*w, "--accel=auto"))
@@ -98,14 +102,19 @@ run_case (const char *name, gboolean *ret_refused)
   g_autofree char *text = NULL;
   gsize len;
   const char *host_name;
-  BigvmPlanOptions options = { BIGVM_ACCEL_TCG, FALSE, "/state/bigvm" };
+  const char *sysroot;
+  BigvmPlanOptions options = { .accel = BIGVM_ACCEL_TCG, .nvram_dir = "/state/bigvm" };
   g_autoptr (GError) error = NULL;
 
   ck_assert (g_file_get_contents (path, &text, &len, NULL));
-  read_header (text, &host_name, &options);
+  read_header (text, &host_name, &sysroot, &options);
 
   g_autoptr (BigvmFlavor) flavor = bigvm_flavor_parse (file, "/flavors", text, len, &error);
   g_autoptr (BigvmHost) host = test_host_new (host_name);
+  g_autofree char *root = sysroot != NULL ? g_build_filename (test_srcdir (), "data", "sysroot",
+                                                              sysroot, NULL) : NULL;
+  if (root != NULL)
+    bigvm_host_read_system (host, root);
   g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
   g_autoptr (GPtrArray) firmware = test_firmware_new ();
   g_autoptr (BigvmPlan) plan = flavor == NULL ? NULL
@@ -115,6 +124,14 @@ run_case (const char *name, gboolean *ret_refused)
   if (plan == NULL)
     return g_strdup_printf ("exit %d\n%s\n", bigvm_error_exit_status (error), error->message);
 
+  /* What the host lacks, as show reports it. */
+  g_autoptr (GError) short_host = NULL;
+  if (!bigvm_plan_check_capacity (plan, flavor, host, &short_host))
+    {
+      g_auto (GStrv) lines = g_strsplit (short_host->message, "\n", -1);
+      for (char **line = lines; *line != NULL; line++)
+        g_ptr_array_add (plan->warnings, g_strdup (*line));
+    }
   GString *out = g_string_new (NULL);
   for (guint i = 0; i < plan->warnings->len; i++)
     g_string_append_printf (out, "warning: %s\n", (char *) plan->warnings->pdata[i]);

@@ -25,7 +25,7 @@ plan_for (const char *text, const Setup *setup, GError **error)
   g_autoptr (BigvmHost) host = test_host_new (setup->host != NULL ? setup->host : "intel-46");
   g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
   static GPtrArray *firmware;
-  BigvmPlanOptions options = { setup->accel, setup->sparse, "/state/bigvm" };
+  BigvmPlanOptions options = { .accel = setup->accel, .sparse_ram = setup->sparse, .nvram_dir = "/state/bigvm" };
 
   if (firmware == NULL)
     firmware = test_firmware_new ();  /* kept: plans point into it */
@@ -167,14 +167,12 @@ END_TEST
 
 START_TEST (test_qemu_versions)
 {
-  Setup old = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG, .version = { 4, 2, 1 } };
-  Setup no_reserve = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG, .sparse = TRUE, .version = { 6, 0, 0 }, .no_reserve = TRUE };
-  Setup reserve = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG, .sparse = TRUE, .version = { 6, 1, 0 } };
+  Setup no_reserve = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG, .sparse = TRUE,
+                       .version = { 6, 0, 0 }, .no_reserve = TRUE };
+  Setup reserve = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG, .sparse = TRUE,
+                    .version = { 6, 1, 0 } };
   g_autoptr (BigvmPlan) plan = NULL;
 
-  assert_refused (BASE, &old, BIGVM_ERROR_UNAVAILABLE,
-                  "/usr/bin/qemu-system-x86_64 is QEMU 4.2.1, which cannot back guest RAM with "
-                  "a memory backend (-machine memory-backend needs 5.0 or newer)");
   assert_refused (BASE, &no_reserve, BIGVM_ERROR_UNAVAILABLE,
                   "--sparse-ram: /usr/bin/qemu-system-x86_64 (QEMU 6.0.0) cannot map RAM without "
                   "reserving it: its memory-backend-ram has no reserve property (QEMU 6.1 and newer)");
@@ -211,12 +209,64 @@ START_TEST (test_uefi)
   g_autoptr (BigvmHost) host = test_host_new ("intel-46");
   g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
   g_autoptr (GPtrArray) none = g_ptr_array_new ();
-  BigvmPlanOptions options = { BIGVM_ACCEL_TCG, FALSE, "/state/bigvm" };
+  BigvmPlanOptions options = { .accel = BIGVM_ACCEL_TCG, .nvram_dir = "/state/bigvm" };
   g_autoptr (GError) error = NULL;
   ck_assert_ptr_null (bigvm_plan_new (flavor, host, caps, none, &options, &error));
   ck_assert_str_eq (error->message,
                     "test.flavor:4: hw_firmware_type: no QEMU firmware descriptor offers UEFI "
                     "for x86_64 pc-q35-7.2 without SMM or Secure Boot (install ovmf)");
+}
+END_TEST
+
+/* What a host with 1060 free 1 GiB pages (540 on node 0, 520 on node 1)
+ * and 1.1 TiB available can hold (tests/data/sysroot/epyc-2node). */
+START_TEST (test_capacity)
+{
+  static const struct { const char *flavor; gboolean sparse; const char *finding; } cases[] = {
+    { "ram = 1T\nhw:mem_page_size = 1GB\n", FALSE, NULL },
+    { "ram = 1100G\nhw:mem_page_size = 1GB\n", FALSE,
+      "test.flavor:3: hw:mem_page_size: 1100 pages of 1 GiB needed, 1060 free on this host" },
+    { "ram = 1T\nhw:mem_page_size = 1GB\nhw:numa_nodes = 2\nbigvm:numa_host_nodes.0 = 1\n"
+      "bigvm:numa_host_nodes.1 = 1\n", FALSE,
+      "test.flavor:5: bigvm:numa_host_nodes.0: guest nodes 0,1 need 1024 pages of 1 GiB, "
+      "their host nodes have 520 free" },
+    { "ram = 1042G\nhw:mem_page_size = 1GB\nhw:numa_nodes = 2\nbigvm:numa_host_nodes.0 = 0\n"
+      "bigvm:numa_host_nodes.1 = 1\n", FALSE,
+      "test.flavor:6: bigvm:numa_host_nodes.1: guest node 1 needs 521 pages of 1 GiB, its host "
+      "nodes have 520 free" },
+    { "ram = 2T\n", FALSE,
+      "test.flavor:2: ram: 2 TiB is more than the 1.1 TiB this host has available (use huge "
+      "pages, or --sparse-ram to map it without reserving it)" },
+    { "ram = 2T\n", TRUE, NULL },
+  };
+  g_autofree char *root = g_build_filename (test_srcdir (), "data", "sysroot", "epyc-2node", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strconcat ("name = c\n", cases[i].flavor,
+                                           "vcpus = 8\nhw:maxphysaddr_mode = emulate\n"
+                                           "hw:maxphysaddr_bits = 43\n", NULL);
+      g_autoptr (BigvmFlavor) flavor = test_flavor (text);
+      g_autoptr (BigvmHost) host = test_host_new ("amd-48");
+      g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
+      g_autoptr (GPtrArray) firmware = test_firmware_new ();
+      BigvmPlanOptions options = { .accel = BIGVM_ACCEL_KVM, .sparse_ram = cases[i].sparse,
+                                   .nvram_dir = "/state" };
+      g_autoptr (GError) error = NULL;
+
+      bigvm_host_read_system (host, root);
+      g_autoptr (BigvmPlan) plan = bigvm_plan_new (flavor, host, caps, firmware, &options, &error);
+      ck_assert_msg (plan != NULL, "case %zu: %s", i, error ? error->message : "");
+      gboolean fits = bigvm_plan_check_capacity (plan, flavor, host, &error);
+      if (cases[i].finding == NULL)
+        ck_assert_msg (fits, "case %zu: %s", i, error ? error->message : "");
+      else
+        {
+          ck_assert_msg (!fits, "case %zu fits", i);
+          ck_assert_msg (strstr (error->message, cases[i].finding) != NULL, "case %zu: %s", i,
+                         error->message);
+        }
+    }
 }
 END_TEST
 
@@ -243,6 +293,7 @@ suite_plan (void)
   tcase_add_test (tc, test_qemu_versions);
   tcase_add_test (tc, test_uefi);
   tcase_add_test (tc, test_warnings_carried);
+  tcase_add_test (tc, test_capacity);
   suite_add_tcase (s, tc);
   return s;
 }

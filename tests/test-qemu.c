@@ -58,7 +58,10 @@ START_TEST (test_probe_faults)
   g_autofree char *dir = test_tmpdir_new ();
   static const struct { const char *body; const char *message; } cases[] = {
     { "echo 'QEMU emulator version 2.6.2 (qemu-kvm)'\n",
-      "is QEMU 2.6.2; bigvm needs 2.7.0 or newer (the first with phys-bits)" },
+      "is QEMU 2.6.2; bigvm needs 5.0.0 or newer (phys-bits came with 2.7, -machine "
+      "memory-backend with 5.0)" },
+    { "echo 'QEMU emulator version 4.2.1 (Debian 1:4.2-3ubuntu6)'\n",
+      "is QEMU 4.2.1; bigvm needs 5.0.0 or newer" },
     { "echo 'something else'\n", "--version printed \"something else\", not" },
     { "", "--version printed \"\"" },
     { "exit 3\n", "--version exited with status 3" },

@@ -7,7 +7,7 @@
 qemu=$(stand_in)
 ok=$(flavor ok "name = db1" "ram = 1T" "vcpus = 2" "hw:maxphysaddr_mode = emulate" \
   "hw:maxphysaddr_bits = 42")
-uefi=$(flavor uefi "name = db1" "ram = 64G" "vcpus = 2" "hw_firmware_type = uefi")
+uefi=$(flavor uefi "name = db1" "ram = 1G" "vcpus = 2" "hw_firmware_type = uefi")
 
 # A 39-bit Intel host with VMX, as a libcpuid raw dump.
 cat > "$scratch/intel39.test" <<'DUMP'
@@ -71,10 +71,9 @@ for command in run show; do
   expect 69 "bad.flavor:4: bigvm:cpu_model: .* has no CPU model Westmer; close: Westmere" \
     "$BIGVM" $command --qemu="$qemu" --accel=tcg "$bad"
   old=$(stand_in 2.6.0)
-  expect 69 "is QEMU 2.6.0; bigvm needs 2.7.0 or newer" "$BIGVM" $command --qemu="$old" "$ok"
+  expect 69 "is QEMU 2.6.0; bigvm needs 5.0.0 or newer" "$BIGVM" $command --qemu="$old" "$ok"
   old=$(stand_in 4.2.0)
-  expect 69 "memory backend (-machine memory-backend needs 5.0 or newer)" \
-    "$BIGVM" $command --qemu="$old" "$ok"
+  expect 69 "is QEMU 4.2.0; bigvm needs 5.0.0 or newer" "$BIGVM" $command --qemu="$old" "$ok"
   qemu=$(stand_in)
   # No UEFI descriptor: the user's empty files hide the system's (firmware.json).
   mkdir -p "$XDG_CONFIG_HOME/qemu/firmware"
@@ -86,6 +85,12 @@ for command in run show; do
   rm -rf "$XDG_CONFIG_HOME"
 done
 
+# 1 TiB of small pages, not mapped sparse, on a host with less: refused by
+# run (show only warns).
+expect 69 "ok.flavor:2: ram: 1 TiB is more than the .* this host has available" \
+  "$BIGVM" run --qemu="$qemu" --accel=tcg "$ok"
+expect 0 "warning: .*ok.flavor:2: ram: 1 TiB is more than" "$BIGVM" show --qemu="$qemu" --accel=tcg "$ok"
+
 # --cpuid-dump plans for another host: run, which starts a guest here, has no such option.
 expect 64 "Unknown option --cpuid-dump" "$BIGVM" run --qemu="$qemu" \
   --cpuid-dump="$scratch/intel39.test" "$ok"
@@ -93,7 +98,7 @@ expect 64 "Unknown option --cpuid-dump" "$BIGVM" run --qemu="$qemu" \
 # A symbolic link as NVRAM is not followed; what it points at stays as it was.
 echo precious > "$scratch/target.fd"
 ln -s "$scratch/target.fd" "$scratch/link.fd"
-linked=$(flavor linked "name = db1" "ram = 64G" "vcpus = 2" "hw_firmware_type = uefi" \
+linked=$(flavor linked "name = db1" "ram = 1G" "vcpus = 2" "hw_firmware_type = uefi" \
   "bigvm:nvram = link.fd")
 expect 69 "link.fd is a symbolic link" "$BIGVM" run --qemu="$qemu" --accel=tcg "$linked"
 [ "$(cat "$scratch/target.fd")" = precious ] || fail "NVRAM symlink target changed"

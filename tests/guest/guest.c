@@ -154,6 +154,52 @@ static void kv_hex(const char *k, uint64_t v)
         puts_both(k); putc_both('='); put_hex(v); putc_both('\n');
 }
 
+/* ---- PCI: what devices QEMU gave the guest ---- */
+#define PCI_CONFIG_ADDRESS 0xcf8
+#define PCI_CONFIG_DATA    0xcfc
+
+static inline uint32_t inl(uint16_t port)
+{
+        uint32_t v;
+        __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+        return v;
+}
+
+/* Configuration mechanism #1: vendor and device ID of bus 0, DEV, function 0. */
+static uint32_t pci_id(uint32_t dev)
+{
+        outl(PCI_CONFIG_ADDRESS, 0x80000000u | (dev << 11));
+        return inl(PCI_CONFIG_DATA);
+}
+
+static void put_hex4(uint32_t v)
+{
+        for (int shift = 12; shift >= 0; shift -= 4) {
+                unsigned d = (v >> shift) & 0xf;
+                putc_both((char)(d < 10 ? '0' + d : 'a' + d - 10));
+        }
+}
+
+/* pci=VVVV:DDDD,... for every device on bus 0, in slot order. */
+static void report_pci(void)
+{
+        int first = 1;
+
+        puts_both("pci=");
+        for (uint32_t dev = 0; dev < 32; dev++) {
+                uint32_t id = pci_id(dev);
+                if ((id & 0xffff) == 0xffff)
+                        continue;
+                if (!first)
+                        putc_both(',');
+                put_hex4(id & 0xffff);
+                putc_both(':');
+                put_hex4(id >> 16);
+                first = 0;
+        }
+        putc_both('\n');
+}
+
 /* ---- exit ---- */
 __attribute__((noreturn)) static void guest_exit(uint32_t code)
 {
@@ -540,6 +586,7 @@ void guest_main(uint32_t magic, uint32_t mbi_addr)
         kv_hex("ram_bytes", ram_bytes);
         kv_dec("reserved_above_4g", reserved_above_4g);
         kv_str("high_touch", ok ? "ok" : "fail");
+        report_pci();
         kv_dec("exit", exit_code);
         puts_both("bigvm-testguest: done\n");
 
