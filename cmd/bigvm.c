@@ -251,11 +251,12 @@ qemu_name (void)
 }
 
 static BigvmHost *
-load_host (void)
+load_host (BigvmAccel requested)
 {
   g_autoptr (GError) error = NULL;
-  BigvmHost *host = opt_cpuid_dump != NULL ? bigvm_host_from_dump (opt_cpuid_dump, &error)
-                                           : bigvm_host_probe ("/", &error);
+  BigvmHost *host = opt_cpuid_dump != NULL
+    ? bigvm_host_from_dump (opt_cpuid_dump, &error)
+    : bigvm_host_probe ("/", requested != BIGVM_ACCEL_TCG, &error);
   if (host == NULL)
     refuse (error);
   report_ok ("host CPU: %s (%s), %u physical address bits%s, %s", host->model_name,
@@ -269,20 +270,19 @@ load_host (void)
 /* QEMU's capabilities under ACCEL, with MODELS expanded: from the cache, or
  * probed and cached.  WARNINGS gets what the cache could not do. */
 static BigvmQemuCaps *
-load_caps (const char *accel, const char *const *models, GPtrArray *warnings)
+load_caps (const char *accel, const char *const *models, GPtrArray *warnings, GError **error)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *qemu = bigvm_qemu_find (qemu_name (), &error);
+  g_autofree char *qemu = bigvm_qemu_find (qemu_name (), error);
   g_autofree char *cache_dir = bigvm_cache_dir ();
   gboolean probed;
   BigvmQemuCaps *caps;
 
   if (qemu == NULL)
-    refuse (error);
+    return NULL;
   caps = bigvm_cache_get_caps (qemu, accel, models, cache_dir, probe_timeout_ms (), warnings,
-                               &probed, &error);
+                               &probed, error);
   if (caps == NULL)
-    refuse (error);
+    return NULL;
   report_ok ("QEMU: %s %u.%u.%u (%s, probed under %s)", caps->path, caps->version.major,
              caps->version.minor, caps->version.micro,
              probed ? "asked just now" : "capabilities from the cache", accel);
@@ -343,7 +343,7 @@ make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean 
   if (p->flavor->mem_path != NULL)
     options.mem_path_page_size = bigvm_hugetlbfs_page_size (p->flavor->mem_path);
 
-  p->host = load_host ();
+  p->host = load_host (requested);
   if (!bigvm_plan_choose_accel (p->host, requested, &accel, &accel_reason, &error))
     refuse_warned (p->flavor, warnings, error);
 
@@ -354,7 +354,9 @@ make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean 
   /* "host" says what KVM offers (1 GiB pages, for one). */
   const char *models[] = { bigvm_plan_cpu_model (p->flavor, accel),
                            g_str_equal (probe_accel, "kvm") ? "host" : NULL, NULL };
-  p->caps = load_caps (probe_accel, models, warnings);
+  p->caps = load_caps (probe_accel, models, warnings, &error);
+  if (p->caps == NULL)
+    refuse_warned (p->flavor, warnings, error);
 
   if (p->flavor->firmware == BIGVM_FIRMWARE_UEFI)
     {
@@ -442,8 +444,18 @@ preflight (BigvmPlan *plan, const BigvmQemuCaps *caps, char **extra)
       nvram = g_steal_pointer (&plan->nvram);
       plan->nvram = g_strdup (stand_in);
     }
+  /* A running guest's QMP socket and pidfile are not this QEMU's to take. */
+  g_autofree char *qmp = g_steal_pointer (&plan->qmp);
+  g_autofree char *pidfile = g_steal_pointer (&plan->pidfile);
   g_autoptr (GPtrArray) argv = bigvm_argv_build (plan, caps->path, (const char *const *) extra);
-  gboolean started = bigvm_preflight_run (argv, probe_timeout_ms (), &result, &error);
+  plan->qmp = g_steal_pointer (&qmp);
+  plan->pidfile = g_steal_pointer (&pidfile);
+  /* Huge pages are preallocated first: allow about a second per GiB and
+   * thread on top of the probe's time. */
+  guint timeout_ms = probe_timeout_ms ();
+  if (plan->page_size != 0)
+    timeout_ms += (plan->ram_bytes / BIGVM_GiB / plan->prealloc_threads + 1) * 1000;
+  gboolean started = bigvm_preflight_run (argv, timeout_ms, &result, &error);
   if (stand_in != NULL)
     {
       unlink (stand_in);
@@ -481,11 +493,13 @@ host_command (const char *name, const char *format)
   g_autofree char *reason = NULL;
   BigvmAccel accel;
 
-  host = load_host ();
+  host = load_host (BIGVM_ACCEL_AUTO);
   if (!bigvm_plan_choose_accel (host, parse_accel (name), &accel, &reason, &error))
     refuse (error);
   caps = load_caps (accel == BIGVM_ACCEL_KVM && host->kvm == BIGVM_KVM_USABLE ? "kvm" : "tcg",
-                    NULL, warnings);
+                    NULL, warnings, &error);
+  if (caps == NULL)
+    refuse (error);
   report_warnings (warnings);
 
   g_autofree char *out = g_str_equal (format, "json") ? bigvm_host_report_json (host, caps)

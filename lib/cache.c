@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,59 +53,53 @@ char *
 bigvm_cache_file (const char *cache_dir, const BigvmBinaryId *id, const char *accel)
 {
   g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, id->path, -1);
-  g_autofree char *name = g_strdup_printf ("qemu-%.16s-%s.json", digest, accel);
+  g_autofree char *name = g_strdup_printf ("qemu-%.16s-%s.caps", digest, accel);
   return g_build_filename (cache_dir, name, NULL);
 }
 
-static gint64
-member_int (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
-         && json_node_get_value_type (node) == G_TYPE_INT64 ? json_node_get_int (node) : -1;
-}
+/* The file: a marker, the bigvm that wrote it, the binary's identity and
+ * the capabilities, as one GVariant in binary form. */
+#define CACHE_TYPE "(ss(sttxt)v)"
+#define CACHE_MARKER "bigvm capability cache 1"
 
 BigvmQemuCaps *
 bigvm_cache_load (const char *file, const BigvmBinaryId *id, GError **error)
 {
-  g_autofree char *data = NULL;
-  gsize len;
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  JsonObject *root, *binary;
-  JsonNode *node;
+  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, error);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GVariant) cache = NULL;
+  g_autoptr (GVariant) caps_variant = NULL;
+  const char *marker, *writer, *path;
+  guint64 size, inode, device;
+  gint64 mtime_ns;
 
-  if (!g_file_get_contents (file, &data, &len, error))
+  if (mapped == NULL)
     return NULL;
-  if (len > MAX_CACHE_BYTES || memchr (data, '\0', len) != NULL
-      || !json_parser_load_from_data (parser, data, len, NULL)
-      || (node = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+  bytes = g_mapped_file_get_bytes (mapped);
+  if (g_bytes_get_size (bytes) > MAX_CACHE_BYTES)
     {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL, "%s: not JSON", file);
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL, "%s: too large", file);
       return NULL;
     }
-  root = json_node_get_object (node);
-  node = json_object_get_member (root, "binary");
-  binary = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-  if (member_int (root, "bigvm-cache") != CACHE_FORMAT
-      || g_strcmp0 (json_object_get_string_member_with_default (root, "bigvm", ""),
-                    PACKAGE_VERSION) != 0)
+  /* Untrusted: GVariant checks every access against the bytes' bounds and
+   * answers defaults for what does not fit the type. */
+  cache = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (CACHE_TYPE), bytes, FALSE));
+  g_variant_get (cache, "(&s&s(&sttxt)v)", &marker, &writer, &path, &size, &inode, &mtime_ns,
+                 &device, &caps_variant);
+  if (!g_str_equal (marker, CACHE_MARKER) || !g_str_equal (writer, PACKAGE_VERSION))
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL,
-                   "%s: written by another version of bigvm", file);
+                   "%s: not written by this version of bigvm", file);
       return NULL;
     }
-  if (binary == NULL
-      || g_strcmp0 (json_object_get_string_member_with_default (binary, "path", ""), id->path) != 0
-      || member_int (binary, "size") != (gint64) id->size
-      || member_int (binary, "mtime_ns") != id->mtime_ns
-      || member_int (binary, "inode") != (gint64) id->inode
-      || member_int (binary, "device") != (gint64) id->device)
+  if (!g_str_equal (path, id->path) || size != id->size || inode != id->inode
+      || mtime_ns != id->mtime_ns || device != id->device)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL,
                    "%s: for another build of %s", file, id->path);
       return NULL;
     }
-  BigvmQemuCaps *caps = bigvm_qemu_caps_from_json (json_object_get_member (root, "caps"), error);
+  BigvmQemuCaps *caps = bigvm_qemu_caps_from_variant (caps_variant, error);
   if (caps != NULL && g_strcmp0 (caps->path, id->path) != 0)
     {
       bigvm_qemu_caps_free (caps);
@@ -120,35 +113,11 @@ gboolean
 bigvm_cache_store (const char *file, const BigvmBinaryId *id, const BigvmQemuCaps *caps,
                    GError **error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autofree char *dir = g_path_get_dirname (file);
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "bigvm-cache");
-  json_builder_add_int_value (b, CACHE_FORMAT);
-  json_builder_set_member_name (b, "bigvm");
-  json_builder_add_string_value (b, PACKAGE_VERSION);
-  json_builder_set_member_name (b, "binary");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "path");
-  json_builder_add_string_value (b, id->path);
-  json_builder_set_member_name (b, "size");
-  json_builder_add_int_value (b, id->size);
-  json_builder_set_member_name (b, "mtime_ns");
-  json_builder_add_int_value (b, id->mtime_ns);
-  json_builder_set_member_name (b, "inode");
-  json_builder_add_int_value (b, id->inode);
-  json_builder_set_member_name (b, "device");
-  json_builder_add_int_value (b, id->device);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "caps");
-  json_builder_add_value (b, bigvm_qemu_caps_to_json (caps));
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (generator, root);
-  g_autofree char *text = json_generator_to_data (generator, NULL);
+  g_autoptr (GVariant) caps_variant = bigvm_qemu_caps_to_variant (caps);
+  g_autoptr (GVariant) cache = g_variant_ref_sink (
+    g_variant_new (CACHE_TYPE, CACHE_MARKER, PACKAGE_VERSION, id->path, id->size, id->inode,
+                   id->mtime_ns, id->device, caps_variant));
 
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
@@ -159,7 +128,8 @@ bigvm_cache_store (const char *file, const BigvmBinaryId *id, const BigvmQemuCap
     }
   /* g_file_set_contents() writes a temporary file and renames it over
    * FILE: readers see the old cache or the new one, never half of one. */
-  return g_file_set_contents_full (file, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  return g_file_set_contents_full (file, g_variant_get_data (cache), g_variant_get_size (cache),
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 /* Every model in MODELS that CAPS has and has not expanded. */

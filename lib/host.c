@@ -320,7 +320,7 @@ bigvm_host_find_pool (GArray *pools, guint64 page_size)
 }
 
 BigvmHost *
-bigvm_host_probe (const char *root, GError **error)
+bigvm_host_probe (const char *root, gboolean kvm, GError **error)
 {
   struct cpu_raw_data_t raw;
 
@@ -332,7 +332,14 @@ bigvm_host_probe (const char *root, GError **error)
       return NULL;
     }
   BigvmHost *host = bigvm_host_from_cpuid (&raw, "this host");
-  probe_kvm (host);
+  if (kvm)
+    probe_kvm (host);
+  else
+    {
+      host->kvm = BIGVM_KVM_NOT_ASKED;
+      g_free (host->kvm_detail);
+      host->kvm_detail = g_strdup ("not asked (--accel=tcg)");
+    }
   bigvm_host_read_system (host, root);
   return host;
 }

@@ -20,6 +20,7 @@ typedef enum {
   BIGVM_KVM_IN_USE,        /* makes no VM: another hypervisor holds VMX/SVM */
   BIGVM_KVM_NO_VM,         /* makes no VM for another reason */
   BIGVM_KVM_FROM_DUMP,     /* another host: kvm_detail says what the CPU can do */
+  BIGVM_KVM_NOT_ASKED,     /* this host, with TCG asked for */
 } BigvmKvmState;
 
 /* A pool of huge pages of one size, the whole host's or a node's. */
@@ -70,10 +71,11 @@ typedef struct {
 /* Facts from raw CPUID registers (pure).  SOURCE names them in messages. */
 BigvmHost *bigvm_host_from_cpuid (const struct cpu_raw_data_t *raw, const char *source);
 
-/* This host: CPUID of the CPU bigvm runs on, /dev/kvm, and the memory,
- * huge pages and NUMA nodes ROOT's /proc and /sys show ("/" for the real
- * ones; tests pass a tree of their own). */
-BigvmHost *bigvm_host_probe (const char *root, GError **error);
+/* This host: CPUID of the CPU bigvm runs on, /dev/kvm (unless KVM is
+ * FALSE: making a VM to see that KVM works costs milliseconds), and the
+ * memory, huge pages and NUMA nodes ROOT's /proc and /sys show ("/" for
+ * the real ones; tests pass a tree of their own). */
+BigvmHost *bigvm_host_probe (const char *root, gboolean kvm, GError **error);
 
 /* Reads ROOT's /proc/cpuinfo, /proc/meminfo and /sys into HOST. */
 void bigvm_host_read_system (BigvmHost *host, const char *root);

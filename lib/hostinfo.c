@@ -49,6 +49,7 @@ kvm_state_name (BigvmKvmState state)
     case BIGVM_KVM_NOT_KVM: return "not-kvm";
     case BIGVM_KVM_IN_USE: return "in-use";
     case BIGVM_KVM_NO_VM: return "no-vm";
+    case BIGVM_KVM_NOT_ASKED: return "not-asked";
     case BIGVM_KVM_FROM_DUMP: break;
     }
   return "unknown";

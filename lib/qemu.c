@@ -147,8 +147,8 @@ expansion_free (gpointer data)
   g_free (e);
 }
 
-static BigvmQemuCaps *
-caps_new (const char *path, const char *accel)
+BigvmQemuCaps *
+bigvm_qemu_caps_new (const char *path, const char *accel)
 {
   BigvmQemuCaps *caps = g_new0 (BigvmQemuCaps, 1);
   caps->path = g_strdup (path);
@@ -367,6 +367,18 @@ has_property (JsonArray *properties, const char *name)
   return FALSE;
 }
 
+gboolean
+bigvm_qemu_caps_add_reply (BigvmQemuCaps *caps, const char *command, JsonNode *reply,
+                           GError **error)
+{
+  if (g_str_equal (command, "query-machines"))
+    return read_machines (caps, reply, error);
+  if (g_str_equal (command, "query-cpu-definitions"))
+    return read_cpu_models (caps, reply, error);
+  g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL, "no reader for %s", command);
+  return FALSE;
+}
+
 /* ---- the probe -------------------------------------------------------- */
 
 static JsonNode *
@@ -468,7 +480,7 @@ BigvmQemuCaps *
 bigvm_qemu_probe (const char *path, const char *accel, const char *const *models,
                   guint timeout_ms, GError **error)
 {
-  g_autoptr (BigvmQemuCaps) caps = caps_new (path, accel);
+  g_autoptr (BigvmQemuCaps) caps = bigvm_qemu_caps_new (path, accel);
   g_autoptr (BigvmQmp) qmp = NULL;
 
   /* --version first: it works on any QEMU, so a too-old one is refused
@@ -479,21 +491,17 @@ bigvm_qemu_probe (const char *path, const char *accel, const char *const *models
   if (qmp == NULL)
     return NULL;
 
-  g_autoptr (JsonNode) machines = execute (qmp, "query-machines", NULL, error);
-  if (machines == NULL)
-    return NULL;
-  if (!read_machines (caps, machines, error))
+  static const char *const queries[] = { "query-machines", "query-cpu-definitions" };
+  for (gsize i = 0; i < G_N_ELEMENTS (queries); i++)
     {
-      g_prefix_error (error, "probing QEMU: %s: query-machines: ", path);
-      return NULL;
-    }
-  g_autoptr (JsonNode) cpus = execute (qmp, "query-cpu-definitions", NULL, error);
-  if (cpus == NULL)
-    return NULL;
-  if (!read_cpu_models (caps, cpus, error))
-    {
-      g_prefix_error (error, "probing QEMU: %s: query-cpu-definitions: ", path);
-      return NULL;
+      g_autoptr (JsonNode) reply = execute (qmp, queries[i], NULL, error);
+      if (reply == NULL)
+        return NULL;
+      if (!bigvm_qemu_caps_add_reply (caps, queries[i], reply, error))
+        {
+          g_prefix_error (error, "probing QEMU: %s: %s: ", path, queries[i]);
+          return NULL;
+        }
     }
   if (!probe_properties (caps, qmp, error) || !expand_models (caps, qmp, models, error))
     return NULL;
@@ -516,17 +524,9 @@ bigvm_qemu_expand_models (BigvmQemuCaps *caps, const char *const *models, guint 
   return qmp != NULL && expand_models (caps, qmp, models, error);
 }
 
-/* ---- caps as JSON (the cache) ----------------------------------------- */
+/* ---- caps as a GVariant (the cache, and the tests' recordings) ---------- */
 
-static void
-add_strings (JsonBuilder *b, const char *member, const char *const *strings)
-{
-  json_builder_set_member_name (b, member);
-  json_builder_begin_array (b);
-  for (const char *const *s = strings; s != NULL && *s != NULL; s++)
-    json_builder_add_string_value (b, *s);
-  json_builder_end_array (b);
-}
+#define CAPS_TYPE "(usssa(ssbbu)a(ssbas)a{s(sbbb)}as)"
 
 static int
 compare_names (const void *a, const void *b)
@@ -534,147 +534,115 @@ compare_names (const void *a, const void *b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-JsonNode *
-bigvm_qemu_caps_to_json (const BigvmQemuCaps *caps)
+GVariant *
+bigvm_qemu_caps_to_variant (const BigvmQemuCaps *caps)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autofree char *version = g_strdup_printf ("%u.%u.%u", caps->version.major,
                                               caps->version.minor, caps->version.micro);
-  const char *properties[6];
-  guint n = 0;
+  GVariantBuilder machines, models, expansions, properties;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "bigvm-caps");
-  json_builder_add_int_value (b, CAPS_FORMAT);
-  json_builder_set_member_name (b, "path");
-  json_builder_add_string_value (b, caps->path);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_string_value (b, version);
-  json_builder_set_member_name (b, "accel");
-  json_builder_add_string_value (b, caps->accel);
-
-  json_builder_set_member_name (b, "machines");
-  json_builder_begin_array (b);
+  g_variant_builder_init (&machines, G_VARIANT_TYPE ("a(ssbbu)"));
   for (guint i = 0; i < caps->machines->len; i++)
     {
       const BigvmMachineType *m = caps->machines->pdata[i];
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, m->name);
-      if (m->alias != NULL)
-        {
-          json_builder_set_member_name (b, "alias");
-          json_builder_add_string_value (b, m->alias);
-        }
-      json_builder_set_member_name (b, "is-default");
-      json_builder_add_boolean_value (b, m->is_default);
-      json_builder_set_member_name (b, "deprecated");
-      json_builder_add_boolean_value (b, m->deprecated);
-      json_builder_set_member_name (b, "cpu-max");
-      json_builder_add_int_value (b, m->cpu_max);
-      json_builder_end_object (b);
+      g_variant_builder_add (&machines, "(ssbbu)", m->name, m->alias ?: "", m->is_default,
+                             m->deprecated, m->cpu_max);
     }
-  json_builder_end_array (b);
-
-  json_builder_set_member_name (b, "cpu-models");
-  json_builder_begin_array (b);
+  g_variant_builder_init (&models, G_VARIANT_TYPE ("a(ssbas)"));
   for (guint i = 0; i < caps->cpu_models->len; i++)
     {
       const BigvmCpuModel *m = caps->cpu_models->pdata[i];
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, m->name);
-      if (m->alias_of != NULL)
-        {
-          json_builder_set_member_name (b, "alias-of");
-          json_builder_add_string_value (b, m->alias_of);
-        }
-      json_builder_set_member_name (b, "deprecated");
-      json_builder_add_boolean_value (b, m->deprecated);
-      add_strings (b, "unavailable-features", (const char *const *) m->unavailable);
-      json_builder_end_object (b);
+      g_variant_builder_add (&models, "(ssb^as)", m->name, m->alias_of ?: "", m->deprecated,
+                             (const char *const *) m->unavailable);
     }
-  json_builder_end_array (b);
-
-  json_builder_set_member_name (b, "cpu-expansions");
-  json_builder_begin_object (b);
+  g_variant_builder_init (&expansions, G_VARIANT_TYPE ("a{s(sbbb)}"));
   g_autofree gpointer *names = g_hash_table_get_keys_as_array (caps->expansions, NULL);
   guint count = g_hash_table_size (caps->expansions);
   qsort (names, count, sizeof (gpointer), compare_names);
   for (guint i = 0; i < count; i++)
     {
       const BigvmCpuExpansion *e = g_hash_table_lookup (caps->expansions, names[i]);
-      json_builder_set_member_name (b, names[i]);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "vendor");
-      json_builder_add_string_value (b, e->vendor_id);
-      json_builder_set_member_name (b, "lm");
-      json_builder_add_boolean_value (b, e->lm);
-      json_builder_set_member_name (b, "pdpe1gb");
-      json_builder_add_boolean_value (b, e->pdpe1gb);
-      json_builder_set_member_name (b, "pse36");
-      json_builder_add_boolean_value (b, e->pse36);
-      json_builder_end_object (b);
+      g_variant_builder_add (&expansions, "{s(sbbb)}", names[i], e->vendor_id, e->lm,
+                             e->pdpe1gb, e->pse36);
     }
-  json_builder_end_object (b);
-
+  g_variant_builder_init (&properties, G_VARIANT_TYPE ("as"));
   if (caps->cpu_phys_bits)
-    properties[n++] = "phys-bits";
+    g_variant_builder_add (&properties, "s", "phys-bits");
   if (caps->ram_reserve)
-    properties[n++] = "reserve";
+    g_variant_builder_add (&properties, "s", "reserve");
   if (caps->prealloc_threads)
-    properties[n++] = "prealloc-threads";
+    g_variant_builder_add (&properties, "s", "prealloc-threads");
   if (caps->prealloc_context)
-    properties[n++] = "prealloc-context";
+    g_variant_builder_add (&properties, "s", "prealloc-context");
   if (caps->memfd_hugetlb)
-    properties[n++] = "hugetlb";
-  properties[n] = NULL;
-  add_strings (b, "properties", properties);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+    g_variant_builder_add (&properties, "s", "hugetlb");
+  return g_variant_ref_sink (g_variant_new (CAPS_TYPE, CAPS_FORMAT, caps->path, version,
+                                            caps->accel, &machines, &models, &expansions,
+                                            &properties));
 }
 
 BigvmQemuCaps *
-bigvm_qemu_caps_from_json (JsonNode *node, GError **error)
+bigvm_qemu_caps_from_variant (GVariant *variant, GError **error)
 {
-  JsonObject *root = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node)
-                                                                   : NULL;
-  const char *path = root != NULL ? member_string (root, "path") : NULL;
-  const char *accel = root != NULL ? member_string (root, "accel") : NULL;
-  const char *version = root != NULL ? member_string (root, "version") : NULL;
+  g_autoptr (GVariantIter) machines = NULL, models = NULL, expansions = NULL;
+  g_autofree const char **properties = NULL;
+  const char *path, *version, *accel, *name, *alias, *vendor;
+  guint32 format, cpu_max;
+  gboolean is_default, deprecated, lm, pdpe1gb, pse36;
+  GVariant *unavailable;
   g_autoptr (BigvmQemuCaps) caps = NULL;
   g_autofree char *version_line = NULL;
 
-  if (root == NULL || member_uint (root, "bigvm-caps") != CAPS_FORMAT || path == NULL
-      || accel == NULL || version == NULL)
+  if (variant == NULL || !g_variant_is_of_type (variant, G_VARIANT_TYPE (CAPS_TYPE)))
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
                    "not bigvm's capability format %d", CAPS_FORMAT);
       return NULL;
     }
-  caps = caps_new (path, accel);
-  version_line = g_strconcat ("QEMU emulator version ", version, NULL);
-  if (!bigvm_qemu_parse_version (version_line, &caps->version, error)
-      || !read_machines (caps, json_object_get_member (root, "machines"), error)
-      || !read_cpu_models (caps, json_object_get_member (root, "cpu-models"), error))
-    return NULL;
-
-  JsonNode *expansions = json_object_get_member (root, "cpu-expansions");
-  if (expansions == NULL || !JSON_NODE_HOLDS_OBJECT (expansions))
+  g_variant_get (variant, CAPS_TYPE, &format, &path, &version, &accel, &machines, &models,
+                 &expansions, NULL);
+  if (format != CAPS_FORMAT)
     {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "cpu-expansions is missing");
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "capability format %u, not %d", format, CAPS_FORMAT);
       return NULL;
     }
-  JsonObjectIter iter;
-  const char *name;
-  JsonNode *value;
-  json_object_iter_init (&iter, json_node_get_object (expansions));
-  while (json_object_iter_next (&iter, &name, &value))
-    if (JSON_NODE_HOLDS_OBJECT (value))
-      g_hash_table_insert (caps->expansions, g_strdup (name),
-                           read_expansion (json_node_get_object (value)));
+  caps = bigvm_qemu_caps_new (path, accel);
+  version_line = g_strconcat ("QEMU emulator version ", version, NULL);
+  if (!bigvm_qemu_parse_version (version_line, &caps->version, error))
+    return NULL;
 
-  g_auto (GStrv) properties = member_strings (root, "properties");
+  while (g_variant_iter_next (machines, "(&s&sbbu)", &name, &alias, &is_default, &deprecated,
+                              &cpu_max))
+    {
+      BigvmMachineType *m = g_new0 (BigvmMachineType, 1);
+      m->name = g_strdup (name);
+      m->alias = *alias != '\0' ? g_strdup (alias) : NULL;
+      m->is_default = is_default;
+      m->deprecated = deprecated;
+      m->cpu_max = cpu_max;
+      g_ptr_array_add (caps->machines, m);
+    }
+  while (g_variant_iter_next (models, "(&s&sb@as)", &name, &alias, &deprecated, &unavailable))
+    {
+      BigvmCpuModel *m = g_new0 (BigvmCpuModel, 1);
+      m->name = g_strdup (name);
+      m->alias_of = *alias != '\0' ? g_strdup (alias) : NULL;
+      m->deprecated = deprecated;
+      m->unavailable = g_variant_dup_strv (unavailable, NULL);
+      g_variant_unref (unavailable);
+      g_ptr_array_add (caps->cpu_models, m);
+    }
+  while (g_variant_iter_next (expansions, "{&s(&sbbb)}", &name, &vendor, &lm, &pdpe1gb, &pse36))
+    {
+      BigvmCpuExpansion *e = g_new0 (BigvmCpuExpansion, 1);
+      e->vendor_id = g_strdup (vendor);
+      e->lm = lm;
+      e->pdpe1gb = pdpe1gb;
+      e->pse36 = pse36;
+      g_hash_table_insert (caps->expansions, g_strdup (name), e);
+    }
+  g_variant_get_child (variant, 7, "^a&s", &properties);
   const char *const *p = (const char *const *) properties;
   caps->cpu_phys_bits = g_strv_contains (p, "phys-bits");
   caps->ram_reserve = g_strv_contains (p, "reserve");

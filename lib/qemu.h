@@ -83,9 +83,20 @@ BigvmQemuCaps *bigvm_qemu_probe (const char *path, const char *accel,
 gboolean bigvm_qemu_expand_models (BigvmQemuCaps *caps, const char *const *models,
                                    guint timeout_ms, GError **error);
 
-/* The capabilities as JSON, and back (pure); the cache's format. */
-JsonNode *bigvm_qemu_caps_to_json (const BigvmQemuCaps *caps);
-BigvmQemuCaps *bigvm_qemu_caps_from_json (JsonNode *node, GError **error);
+/* Empty capabilities, to be filled by replies. */
+BigvmQemuCaps *bigvm_qemu_caps_new (const char *path, const char *accel);
+
+/* Adds what QEMU answered to COMMAND (query-machines or
+ * query-cpu-definitions) to CAPS (pure).  A reply of the wrong shape:
+ * BIGVM_ERROR_UNAVAILABLE. */
+gboolean bigvm_qemu_caps_add_reply (BigvmQemuCaps *caps, const char *command, JsonNode *reply,
+                                    GError **error);
+
+/* The capabilities as a GVariant, and back (pure): the cache holds it in
+ * GVariant's binary form, which loads without parsing; the tests' recorded
+ * capabilities in its text form (g_variant_print). */
+GVariant *bigvm_qemu_caps_to_variant (const BigvmQemuCaps *caps);
+BigvmQemuCaps *bigvm_qemu_caps_from_variant (GVariant *variant, GError **error);
 
 void bigvm_qemu_caps_free (BigvmQemuCaps *caps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmQemuCaps, bigvm_qemu_caps_free)

@@ -79,15 +79,17 @@ test_host_new (const char *name)
 BigvmQemuCaps *
 test_caps_new (void)
 {
-  g_autofree char *path = g_build_filename (test_srcdir (), "data", "qemu-7.2.22-tcg.caps.json",
+  g_autofree char *path = g_build_filename (test_srcdir (), "data", "qemu-7.2.22-tcg.caps",
                                             NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *text = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) variant = NULL;
   BigvmQemuCaps *caps;
 
-  ck_assert_msg (json_parser_load_from_file (parser, path, &error), "%s: %s", path,
-                 error ? error->message : "");
-  caps = bigvm_qemu_caps_from_json (json_parser_get_root (parser), &error);
+  ck_assert_msg (g_file_get_contents (path, &text, NULL, &error), "%s", error ? error->message : "");
+  variant = g_variant_parse (NULL, text, NULL, NULL, &error);
+  ck_assert_msg (variant != NULL, "%s: %s", path, error ? error->message : "");
+  caps = bigvm_qemu_caps_from_variant (variant, &error);
   ck_assert_msg (caps != NULL, "%s: %s", path, error ? error->message : "");
   return caps;
 }

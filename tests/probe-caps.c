@@ -1,5 +1,5 @@
-/* Records what a QEMU binary can do, in bigvm's capability format, for
- * tests/data/: probe-caps QEMU ACCEL MODEL... > FILE
+/* Records what a QEMU binary can do, in bigvm's capability format as
+ * GVariant text, for tests/data/: probe-caps QEMU ACCEL MODEL... > FILE
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
@@ -13,8 +13,7 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BigvmQemuCaps) caps = NULL;
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GVariant) variant = NULL;
 
   if (argc < 3)
     {
@@ -27,10 +26,8 @@ main (int argc, char **argv)
       fprintf (stderr, "probe-caps: %s\n", error->message);
       return EXIT_FAILURE;
     }
-  root = bigvm_qemu_caps_to_json (caps);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  g_autofree char *text = json_generator_to_data (generator, NULL);
+  variant = bigvm_qemu_caps_to_variant (caps);
+  g_autofree char *text = g_variant_print (variant, TRUE);
   puts (text);
   return EXIT_SUCCESS;
 }

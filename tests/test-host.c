@@ -146,13 +146,15 @@ END_TEST
 START_TEST (test_live_probe)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (BigvmHost) host = bigvm_host_probe ("/", &error);
+  g_autoptr (BigvmHost) host = bigvm_host_probe ("/", TRUE, &error);
+  g_autoptr (BigvmHost) tcg = bigvm_host_probe ("/", FALSE, NULL);
 
   ck_assert_msg (host != NULL, "%s", error ? error->message : "");
   ck_assert_str_eq (host->source, "this host");
   ck_assert (host->phys_bits >= 32 && host->phys_bits <= 52);
-  ck_assert (host->kvm != BIGVM_KVM_FROM_DUMP);
+  ck_assert (host->kvm != BIGVM_KVM_FROM_DUMP && host->kvm != BIGVM_KVM_NOT_ASKED);
   ck_assert (host->kvm_detail != NULL);
+  ck_assert_int_eq (tcg->kvm, BIGVM_KVM_NOT_ASKED);
 }
 END_TEST
 

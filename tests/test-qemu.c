@@ -205,9 +205,9 @@ START_TEST (test_probe_real)
   ck_assert (westmere->lm && !westmere->pdpe1gb);
   ck_assert_ptr_null (bigvm_qemu_find_expansion (caps, "no-such-model"));
 
-  /* The JSON form carries everything. */
-  g_autoptr (JsonNode) json = bigvm_qemu_caps_to_json (caps);
-  g_autoptr (BigvmQemuCaps) back = bigvm_qemu_caps_from_json (json, &error);
+  /* The GVariant form carries everything. */
+  g_autoptr (GVariant) variant = bigvm_qemu_caps_to_variant (caps);
+  g_autoptr (BigvmQemuCaps) back = bigvm_qemu_caps_from_variant (variant, &error);
   ck_assert_msg (back != NULL, "%s", error ? error->message : "");
   ck_assert_uint_eq (back->machines->len, caps->machines->len);
   ck_assert_uint_eq (back->cpu_models->len, caps->cpu_models->len);
