@@ -512,6 +512,15 @@ static const struct {
   { "os:secure_boot", parse_secure_boot },
 };
 
+const char **
+bigvm_flavor_keys (void)
+{
+  const char **keys = g_new0 (const char *, G_N_ELEMENTS (known_keys) + 1);
+  for (gsize i = 0; i < G_N_ELEMENTS (known_keys); i++)
+    keys[i] = known_keys[i].key;
+  return keys;
+}
+
 /* Whether KEY is PATTERN's, with its "N" index split off (PATTERN has
  * ".N" at its end or before a last ".part").  An index that is not a plain
  * number ("01", "x") still claims the key, so the error says what is wrong
@@ -984,7 +993,8 @@ check_guest_devices (Parser *parser)
   else if (flavor->secure_boot && flavor->firmware != BIGVM_FIRMWARE_UEFI)
     add_error (parser, is_set (parser, "os_secure_boot") ? "os_secure_boot" : "os:secure_boot",
                "Secure Boot needs hw_firmware_type = uefi");
-  if (is_set (parser, "bigvm:mem_path") && flavor->page_request != BIGVM_PAGES_SIZE
+  if (is_set (parser, "bigvm:mem_path")
+      && !(flavor->page_request == BIGVM_PAGES_SIZE && flavor->page_size_bytes > 4 * BIGVM_KiB)
       && flavor->page_request != BIGVM_PAGES_LARGE)
     add_error (parser, "bigvm:mem_path", "needs hw:mem_page_size = 2MB, 1GB or large: it "
                "names where huge pages come from");

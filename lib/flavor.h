@@ -100,6 +100,10 @@ BigvmFlavor *bigvm_flavor_load (const char *path, GError **error);
 BigvmFlavor *bigvm_flavor_parse (const char *path, const char *base_dir,
                                  const char *data, gsize len, GError **error);
 
+/* Every key bigvm acts on ("hw:numa_cpus.N" for the indexed ones),
+ * NULL-terminated; free the array, not the strings. */
+const char **bigvm_flavor_keys (void);
+
 void bigvm_flavor_free (BigvmFlavor *flavor);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmFlavor, bigvm_flavor_free)
 

@@ -103,13 +103,13 @@ bigvm_nvram_create (const char *nvram, const char *template, GError **error)
       int saved_errno = errno;
       close (fd);
       unlink (tmp);
-      return fail_errno (error, saved_errno, "cannot write", tmp);
+      return fail_errno (error, saved_errno, "cannot write UEFI variable file", nvram);
     }
   if (close (fd) < 0)
     {
       int saved_errno = errno;
       unlink (tmp);
-      return fail_errno (error, saved_errno, "cannot write", tmp);
+      return fail_errno (error, saved_errno, "cannot write UEFI variable file", nvram);
     }
   /* link() fails rather than replace: a file that appeared meanwhile wins,
    * if it passes the same checks. */

@@ -631,10 +631,34 @@ usable_page_sizes (const BigvmPlan *plan, const BigvmHost *host)
 }
 
 static guint64
-free_bytes (const BigvmHost *host, guint64 page_size)
+free_bytes (GArray *pools, guint64 page_size)
 {
-  const BigvmHugePool *pool = bigvm_host_find_pool (host->hugepages, page_size);
+  const BigvmHugePool *pool = bigvm_host_find_pool (pools, page_size);
   return pool != NULL ? pool->free * page_size : 0;
+}
+
+/* Whether the host has free pages of SIZE for all of the guest, and for
+ * each guest node on the host nodes it is bound to. */
+static gboolean
+has_room (const BigvmPlan *plan, const BigvmHost *host, guint64 size)
+{
+  if (free_bytes (host->hugepages, size) < plan->ram_bytes)
+    return FALSE;
+  for (guint b = 0; b < plan->mem_backends->len; b++)
+    {
+      const BigvmMemBackend *backend = plan->mem_backends->pdata[b];
+      guint64 room = 0;
+      for (guint i = 0; i < backend->host_nodes->len; i++)
+        for (guint n = 0; n < host->nodes->len; n++)
+          {
+            const BigvmHostNode *node = host->nodes->pdata[n];
+            if (node->id == g_array_index (backend->host_nodes, guint, i))
+              room += free_bytes (node->hugepages, size);
+          }
+      if (backend->host_nodes->len > 0 && room < backend->size)
+        return FALSE;
+    }
+  return TRUE;
 }
 
 /* hw:mem_page_size, as Nova means it (nova/virt/hardware.py
@@ -664,7 +688,7 @@ plan_page_size (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
   for (guint i = 0; i < sizes->len; i++)
     {
       guint64 size = g_array_index (sizes, guint64, i);
-      if (!host->has_memory || free_bytes (host, size) >= flavor->ram_bytes)
+      if (!host->has_memory || has_room (plan, host, size))
         {
           g_autofree char *human = bigvm_format_size_exact (size);
           plan->page_size = size;
@@ -767,6 +791,10 @@ plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
     return FALSE;
   if (plan->page_size == 0)
     {
+      if (flavor->prealloc_threads != 0)
+        g_ptr_array_add (plan->warnings,
+                         bigvm_flavor_message (flavor, "bigvm:prealloc_threads",
+                                               "ignored: small pages are not preallocated"));
       /* memory-backend-ram's "reserve" (backends/hostmem.c, QEMU 6.1). */
       if (options->sparse_ram && !caps->ram_reserve)
         {
@@ -864,11 +892,11 @@ plan_devices (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error)
   if (flavor->secure_boot)
     {
       /* docs/interop/firmware.json on requires-smm: the default 16 MiB
-       * TSEG covers about 1 TiB of address space; 8 MiB more per TiB. */
-      guint64 space = G_GUINT64_CONSTANT (1) << MIN (plan->guest_phys_bits, 52u);
-      guint64 tib = (space + BIGVM_TiB - 1) / BIGVM_TiB;
+       * TSEG covers about 1 TiB of guest-physical address space; add 8 MiB
+       * for each further TiB the guest uses. */
+      guint64 tib = plan->layout->max_gpa / BIGVM_TiB + 1;
       if (tib > 1)
-        plan->tseg_mbytes = 16 + 8 * tib;
+        plan->tseg_mbytes = 16 + 8 * (tib - 1);
     }
   return TRUE;
 }

@@ -95,6 +95,143 @@ START_TEST (test_no_injection)
 }
 END_TEST
 
+/* QemuOpts' reading of one option argument: the keys of its key=value
+ * pairs, where ",," is a literal comma (util/qemu-option.c). */
+static GPtrArray *
+qemu_opt_keys (const char *word)
+{
+  GPtrArray *keys = g_ptr_array_new_with_free_func (g_free);
+  const char *p = word;
+
+  while (*p != '\0')
+    {
+      GString *pair = g_string_new (NULL);
+      for (; *p != '\0'; p++)
+        {
+          if (*p == ',' && p[1] == ',')
+            {
+              g_string_append_c (pair, ',');
+              p++;
+            }
+          else if (*p == ',')
+            {
+              p++;
+              break;
+            }
+          else
+            g_string_append_c (pair, *p);
+        }
+      const char *eq = strchr (pair->str, '=');
+      g_ptr_array_add (keys, g_strndup (pair->str, eq != NULL ? (gsize) (eq - pair->str)
+                                                              : pair->len));
+      g_string_free (pair, TRUE);
+    }
+  return keys;
+}
+
+/* Every flavor key that reaches the command line: a value with commas,
+ * '=', blanks and a would-be property either is refused or arrives as one
+ * value.  A new key must be added here, or this test fails. */
+START_TEST (test_every_key_escaped)
+{
+  static const char *const hostile = "/a b/x,injected=on,,y=z.img";
+  static const struct { const char *key; const char *value; gboolean refused; } keys[] = {
+    { "name", "x,injected=on", FALSE },
+    { "ram", "1G,injected=on", TRUE },
+    { "vcpus", "1,injected=on", TRUE },
+    { "hw:maxphysaddr_mode", "emulate,injected=on", TRUE },
+    { "hw:maxphysaddr_bits", "42,injected=on", TRUE },
+    { "hw_machine_type", "q35,injected=on", TRUE },
+    { "hw_firmware_type", "uefi,injected=on", TRUE },
+    { "hw:mem_page_size", "2MB,injected=on", TRUE },
+    { "hw:numa_nodes", "1,injected=on", TRUE },
+    { "hw:numa_cpus.N", "0,injected=on", TRUE },
+    { "hw:numa_mem.N", "1G,injected=on", TRUE },
+    { "hw:cpu_sockets", "1,injected=on", TRUE },
+    { "hw:cpu_cores", "1,injected=on", TRUE },
+    { "hw:cpu_threads", "1,injected=on", TRUE },
+    { "bigvm:cpu_model", "max,injected=on", TRUE },
+    { "bigvm:cpu_flags", "+pdpe1gb,injected=on", TRUE },
+    { "bigvm:maxmem", "2G,injected=on", TRUE },
+    { "bigvm:mem_slots", "1,injected=on", TRUE },
+    { "bigvm:nvram", NULL, FALSE },
+    { "bigvm:prealloc_threads", "1,injected=on", TRUE },
+    { "bigvm:mem_path", NULL, FALSE },
+    { "bigvm:numa_host_nodes.N", "0,injected=on", TRUE },
+    { "bigvm:disk.N", NULL, FALSE },
+    { "bigvm:disk.N.format", "raw,injected=on", TRUE },
+    { "bigvm:cdrom", NULL, FALSE },
+    { "bigvm:net", "tap:x,injected=on", TRUE },
+    { "bigvm:qmp", NULL, FALSE },
+    { "bigvm:pidfile", NULL, FALSE },
+    { "os_secure_boot", "required,injected=on", TRUE },
+    { "os:secure_boot", "required,injected=on", TRUE },
+  };
+  g_autofree const char **known = bigvm_flavor_keys ();
+
+  for (const char **k = known; *k != NULL; k++)
+    {
+      gboolean listed = FALSE;
+      for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+        listed |= g_str_equal (keys[i].key, *k);
+      ck_assert_msg (listed, "flavor key %s is not in test_every_key_escaped", *k);
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree char *key = g_strdup (keys[i].key);
+      char *n = strstr (key, ".N");
+      if (n != NULL)
+        n[1] = '0';
+      const char *value = keys[i].value != NULL ? keys[i].value : hostile;
+      g_autofree char *text = g_strdup_printf ("name = x\nram = 2G\nvcpus = 1\n"
+                                               "hw_firmware_type = uefi\nhw:numa_nodes = 1\n"
+                                               "hw:mem_page_size = 2MB\n%s = %s\n", key, value);
+      /* The key under test replaces the base's own line for it. */
+      g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+      GString *flavor_text = g_string_new (NULL);
+      for (char **line = lines; *line != NULL; line++)
+        if (**line != '\0' && (!g_str_has_prefix (*line, key) || strstr (*line, value) != NULL))
+          g_string_append_printf (flavor_text, "%s\n", *line);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BigvmFlavor) flavor = bigvm_flavor_parse ("t", "/f", flavor_text->str,
+                                                           flavor_text->len, &error);
+      g_string_free (flavor_text, TRUE);
+      if (keys[i].refused)
+        {
+          ck_assert_msg (flavor == NULL, "%s = %s was accepted", key, value);
+          continue;
+        }
+      ck_assert_msg (flavor != NULL, "%s: %s", key, error->message);
+      g_autoptr (BigvmHost) host = test_host_new ("amd-48");
+      g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
+      g_autoptr (GPtrArray) firmware = test_firmware_new ();
+      BigvmPlanOptions options = { .accel = BIGVM_ACCEL_TCG, .nvram_dir = "/s",
+                                   .mem_path_page_size = 2 * 1024 * 1024 };
+      g_autoptr (BigvmPlan) plan = bigvm_plan_new (flavor, host, caps, firmware, &options, &error);
+      ck_assert_msg (plan != NULL, "%s: %s", key, error ? error->message : "");
+      g_autoptr (GPtrArray) argv = bigvm_argv_build (plan, "/q", NULL);
+      gboolean seen = FALSE;
+      for (guint w = 0; w < argv->len; w++)
+        {
+          const char *word = argv->pdata[w];
+          /* -pidfile takes a file name as it is, not options. */
+          if (w > 0 && g_str_equal (argv->pdata[w - 1], "-pidfile"))
+            {
+              seen |= strstr (word, "x,injected=on,,y=z") != NULL;
+              continue;
+            }
+          g_autoptr (GPtrArray) opt_keys = qemu_opt_keys (word);
+          for (guint o = 0; o < opt_keys->len; o++)
+            ck_assert_msg (!g_str_equal (opt_keys->pdata[o], "injected"),
+                           "%s injected a property: %s", key, word);
+          seen |= strstr (word, "injected") != NULL;
+        }
+      ck_assert_msg (seen, "%s: the value did not reach the command line", key);
+    }
+}
+END_TEST
+
 START_TEST (test_extra_args)
 {
   const char *extra[] = { "-device", "isa-debug-exit,iobase=0xf4", "--", "", NULL };
@@ -114,6 +251,7 @@ suite_argv (void)
   TCase *tc = tcase_create ("build");
   tcase_add_test (tc, test_no_injection);
   tcase_add_test (tc, test_extra_args);
+  tcase_add_test (tc, test_every_key_escaped);
   suite_add_tcase (s, tc);
   tc = tcase_create ("show");
   tcase_add_test (tc, test_shell_quoting);
