@@ -272,7 +272,8 @@ load_host (BigvmAccel requested)
 static BigvmQemuCaps *
 load_caps (const char *accel, const char *const *models, GPtrArray *warnings, GError **error)
 {
-  g_autofree char *qemu = bigvm_qemu_find (qemu_name (), error);
+  g_autofree char *name = qemu_name ();
+  g_autofree char *qemu = bigvm_qemu_find (name, error);
   g_autofree char *cache_dir = bigvm_cache_dir ();
   gboolean probed;
   BigvmQemuCaps *caps;

@@ -599,8 +599,8 @@ bigvm_qemu_caps_from_variant (GVariant *variant, GError **error)
                    "not bigvm's capability format %d", CAPS_FORMAT);
       return NULL;
     }
-  g_variant_get (variant, CAPS_TYPE, &format, &path, &version, &accel, &machines, &models,
-                 &expansions, NULL);
+  g_variant_get (variant, "(u&s&s&sa(ssbbu)a(ssbas)a{s(sbbb)}as)", &format, &path, &version,
+                 &accel, &machines, &models, &expansions, NULL);
   if (format != CAPS_FORMAT)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
