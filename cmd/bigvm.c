@@ -251,14 +251,13 @@ qemu_name (void)
 }
 
 static BigvmHost *
-load_host (BigvmAccel requested)
+load_host (BigvmAccel requested, GError **error)
 {
-  g_autoptr (GError) error = NULL;
   BigvmHost *host = opt_cpuid_dump != NULL
-    ? bigvm_host_from_dump (opt_cpuid_dump, &error)
-    : bigvm_host_probe ("/", requested != BIGVM_ACCEL_TCG, &error);
+    ? bigvm_host_from_dump (opt_cpuid_dump, error)
+    : bigvm_host_probe ("/", requested != BIGVM_ACCEL_TCG, error);
   if (host == NULL)
-    refuse (error);
+    return NULL;
   report_ok ("host CPU: %s (%s), %u physical address bits%s, %s", host->model_name,
              host->vendor_id, host->effective_phys_bits,
              host->kernel_phys_bits != 0 && host->kernel_phys_bits < host->phys_bits
@@ -311,7 +310,6 @@ pipeline_clear (Pipeline *p)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Pipeline, pipeline_clear)
 
-/* Everything before the plan: the only stage that reads files and probes. */
 /* A refusal once the flavor is read: its warnings, and the cache's, first. */
 static void refuse_warned (const BigvmFlavor *flavor, const GPtrArray *warnings,
                            const GError *error) G_GNUC_NORETURN;
@@ -324,6 +322,7 @@ refuse_warned (const BigvmFlavor *flavor, const GPtrArray *warnings, const GErro
   refuse (error);
 }
 
+/* Everything before the plan: the only stage that reads files and probes. */
 static void
 make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean partial,
            gboolean refuse_short_host)
@@ -344,8 +343,8 @@ make_plan (Pipeline *p, const char *flavor_path, BigvmAccel requested, gboolean 
   if (p->flavor->mem_path != NULL)
     options.mem_path_page_size = bigvm_hugetlbfs_page_size (p->flavor->mem_path);
 
-  p->host = load_host (requested);
-  if (!bigvm_plan_choose_accel (p->host, requested, &accel, &accel_reason, &error))
+  p->host = load_host (requested, &error);
+  if (p->host == NULL || !bigvm_plan_choose_accel (p->host, requested, &accel, &accel_reason, &error))
     refuse_warned (p->flavor, warnings, error);
 
   /* QEMU is asked under the accelerator the guest will use, except for
@@ -494,8 +493,8 @@ host_command (const char *name, const char *format)
   g_autofree char *reason = NULL;
   BigvmAccel accel;
 
-  host = load_host (BIGVM_ACCEL_AUTO);
-  if (!bigvm_plan_choose_accel (host, parse_accel (name), &accel, &reason, &error))
+  host = load_host (BIGVM_ACCEL_AUTO, &error);
+  if (host == NULL || !bigvm_plan_choose_accel (host, parse_accel (name), &accel, &reason, &error))
     refuse (error);
   caps = load_caps (accel == BIGVM_ACCEL_KVM && host->kvm == BIGVM_KVM_USABLE ? "kvm" : "tcg",
                     NULL, warnings, &error);

@@ -91,6 +91,13 @@ expect 69 "ok.flavor:2: ram: 1 TiB is more than the .* this host has available" 
   "$BIGVM" run --qemu="$qemu" --accel=tcg "$ok"
 expect 0 "warning: .*ok.flavor:2: ram: 1 TiB is more than" "$BIGVM" show --qemu="$qemu" --accel=tcg "$ok"
 
+# The flavor's warnings come before a refusal, even one for an unreadable dump.
+warned=$(flavor warned "name = db1" "ram = 1G" "vcpus = 2" "hw:cpu_policy = dedicated")
+expect 66 "foreign.test: no CPUID data" \
+  "$BIGVM" show --qemu="$qemu" --cpuid-dump="$scratch/foreign.test" "$warned"
+[ "$(sed -n 1p "$scratch/err")" = "bigvm: warning: $scratch/warned.flavor:4: hw:cpu_policy: ignored: a Nova setting bigvm does not act on" ] ||
+  { cat "$scratch/err" >&2; fail "the flavor's warning does not come first"; }
+
 # --cpuid-dump plans for another host: run, which starts a guest here, has no such option.
 expect 64 "Unknown option --cpuid-dump" "$BIGVM" run --qemu="$qemu" \
   --cpuid-dump="$scratch/intel39.test" "$ok"
