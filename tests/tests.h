@@ -43,7 +43,7 @@ void test_cpuid_fill (struct cpu_raw_data_t *raw, const TestCpu *cpu);
 BigvmHost *test_host_new (const char *name);
 
 /* Debian 12's QEMU 7.2.22 at /usr/bin/qemu-system-x86_64, as probed under
- * TCG (tests/data/qemu-7.2.22-tcg.caps.json). */
+ * TCG (tests/data/qemu-7.2.22-tcg.caps). */
 BigvmQemuCaps *test_caps_new (void);
 
 /* The descriptors in tests/data/firmware, with their files taken as present. */
