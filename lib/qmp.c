@@ -157,7 +157,7 @@ reap (BigvmQmp *qmp, gint64 until)
         }
       if (g_get_monotonic_time () >= until)
         {
-          kill (qmp->pid, SIGKILL);
+          bigvm_spawn_kill (qmp->pid);
           while (waitpid (qmp->pid, &qmp->wait_status, 0) < 0 && errno == EINTR)
             ;
           qmp->exited = TRUE;
@@ -308,21 +308,11 @@ negotiate (BigvmQmp *qmp, GError **error)
 BigvmQmp *
 bigvm_qmp_start (const char *const *argv, gint64 deadline, GError **error)
 {
-  g_autoptr (GError) spawn_error = NULL;
   g_autoptr (BigvmQmp) qmp = qmp_new (argv[0], deadline);
 
-  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                         -1, -1, -1, NULL, NULL, 0, &qmp->pid, &qmp->in_fd,
-                                         &qmp->out_fd, &qmp->err_fd, &spawn_error))
-    {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "cannot run %s: %s", argv[0],
-                   spawn_error->message);
-      return NULL;
-    }
+  if (!bigvm_spawn (argv, 0, &qmp->pid, &qmp->in_fd, &qmp->out_fd, &qmp->err_fd, error))
+    return NULL;
   qmp->exited = FALSE;
-  fcntl (qmp->in_fd, F_SETFD, FD_CLOEXEC);
-  fcntl (qmp->out_fd, F_SETFD, FD_CLOEXEC);
-  fcntl (qmp->err_fd, F_SETFD, FD_CLOEXEC);
   return negotiate (qmp, error) ? g_steal_pointer (&qmp) : NULL;
 }
 
@@ -330,7 +320,6 @@ BigvmQmp *
 bigvm_qmp_start_socket (const char *const *argv, const char *socket_path, gint64 deadline,
                         GError **error)
 {
-  g_autoptr (GError) spawn_error = NULL;
   g_autoptr (BigvmQmp) qmp = qmp_new (argv[0], deadline);
   struct sockaddr_un address = { .sun_family = AF_UNIX };
 
@@ -341,18 +330,10 @@ bigvm_qmp_start_socket (const char *const *argv, const char *socket_path, gint64
       return NULL;
     }
   strcpy (address.sun_path, socket_path);
-  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
-                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL
-                                         | G_SPAWN_STDOUT_TO_DEV_NULL,
-                                         NULL, NULL, -1, -1, -1, NULL, NULL, 0, &qmp->pid, NULL,
-                                         NULL, &qmp->err_fd, &spawn_error))
-    {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "cannot run %s: %s", argv[0],
-                   spawn_error->message);
-      return NULL;
-    }
+  if (!bigvm_spawn (argv, G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_STDOUT_TO_DEV_NULL, &qmp->pid,
+                    NULL, NULL, &qmp->err_fd, error))
+    return NULL;
   qmp->exited = FALSE;
-  fcntl (qmp->err_fd, F_SETFD, FD_CLOEXEC);
 
   /* QEMU listens once its command line is parsed; until then, and if it
    * dies first, keep reading its stderr. */

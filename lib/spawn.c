@@ -6,11 +6,54 @@
 #include "errors.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+static void
+child_setup (gpointer parent_pid)
+{
+  setpgid (0, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* bigvm may have died before prctl. */
+  if (getppid () != GPOINTER_TO_INT (parent_pid))
+    _exit (127);
+}
+
+gboolean
+bigvm_spawn (const char *const *argv, GSpawnFlags flags, GPid *ret_pid,
+             int *ret_stdin, int *ret_stdout, int *ret_stderr, GError **error)
+{
+  g_autoptr (GError) spawn_error = NULL;
+
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, flags | G_SPAWN_DO_NOT_REAP_CHILD,
+                                         child_setup, GINT_TO_POINTER (getpid ()),
+                                         -1, -1, -1, NULL, NULL, 0, ret_pid,
+                                         ret_stdin, ret_stdout, ret_stderr, &spawn_error))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "cannot run %s: %s", argv[0],
+                   spawn_error->message);
+      return FALSE;
+    }
+  /* Either this or the child's own setpgid comes first; after its exec,
+   * this one fails harmlessly.  Until one has, bigvm_spawn_kill misses. */
+  setpgid (*ret_pid, *ret_pid);
+  int *fds[] = { ret_stdin, ret_stdout, ret_stderr };
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    if (fds[i] != NULL)
+      fcntl (*fds[i], F_SETFD, FD_CLOEXEC);
+  return TRUE;
+}
+
+void
+bigvm_spawn_kill (GPid pid)
+{
+  kill (-pid, SIGKILL);
+}
 
 static gboolean
 drain (int fd, GString *out)
@@ -34,23 +77,13 @@ bigvm_spawn_capture (const char *const *argv, guint timeout_ms,
 {
   GPid pid;
   int out_fd = -1, err_fd = -1;
-  g_autoptr (GError) spawn_error = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GString) err = g_string_new (NULL);
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   int wait_status = 0;
 
-  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
-                                         G_SPAWN_DO_NOT_REAP_CHILD
-                                         | G_SPAWN_STDIN_FROM_DEV_NULL,
-                                         NULL, NULL, -1, -1, -1, NULL, NULL, 0,
-                                         &pid, NULL, &out_fd, &err_fd,
-                                         &spawn_error))
-    {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                   "cannot run %s: %s", argv[0], spawn_error->message);
-      return FALSE;
-    }
+  if (!bigvm_spawn (argv, G_SPAWN_STDIN_FROM_DEV_NULL, &pid, NULL, &out_fd, &err_fd, error))
+    return FALSE;
 
   struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
   gboolean timed_out = FALSE;
@@ -90,7 +123,7 @@ bigvm_spawn_capture (const char *const *argv, guint timeout_ms,
     }
   if (timed_out)
     {
-      kill (pid, SIGKILL);
+      bigvm_spawn_kill (pid);
       while (waitpid (pid, &wait_status, 0) < 0 && errno == EINTR)
         ;
       g_spawn_close_pid (pid);

@@ -51,6 +51,33 @@ write_script (const char *dir, const char *name, const char *body)
   return path;
 }
 
+/* A stand-in QEMU that starts a child of its own and waits for it. */
+#define SLEEPING_CHILD "sleep 30 & echo $! > \"$0.child\"; wait"
+
+/* The child SLEEPING_CHILD started for the stand-in SCRIPT ends with it:
+ * bigvm kills the process group, not only the process. */
+static void
+assert_child_killed (const char *script)
+{
+  g_autofree char *pidfile = g_strconcat (script, ".child", NULL);
+  g_autofree char *pid = NULL;
+
+  ck_assert_msg (g_file_get_contents (pidfile, &pid, NULL, NULL), "%s: no child started",
+                 script);
+  g_strstrip (pid);
+  g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", pid);
+  for (int tries = 0;; tries++)
+    {
+      g_autofree char *stat = NULL;
+      /* Gone, or a zombie its new parent has not reaped yet. */
+      if (!g_file_get_contents (stat_path, &stat, NULL, NULL)
+          || strstr (stat, ") Z ") != NULL)
+        return;
+      ck_assert_msg (tries < 200, "%s: its child %s outlived it", script, pid);
+      g_usleep (10000);
+    }
+}
+
 /* QEMU binaries that do not do what QEMU does: each is refused with a
  * clear reason, within the timeout. */
 START_TEST (test_probe_faults)
@@ -66,7 +93,7 @@ START_TEST (test_probe_faults)
     { "", "--version printed \"\"" },
     { "exit 3\n", "--version exited with status 3" },
     { "kill -SEGV $$\n", "--version was killed by signal 11" },
-    { "sleep 30\n", "did not finish within 0.5 s; killed it" },
+    { SLEEPING_CHILD "\n", "did not finish within 0.5 s; killed it" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -83,6 +110,8 @@ START_TEST (test_probe_faults)
       ck_assert_msg (strstr (error->message, cases[i].message) != NULL, "%s: %s", cases[i].body,
                      error->message);
       ck_assert (g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC);
+      if (g_str_equal (cases[i].body, SLEEPING_CHILD "\n"))
+        assert_child_killed (path);
     }
   test_tmpdir_remove (dir);
 }
@@ -123,7 +152,7 @@ START_TEST (test_qmp_faults)
     { "echo '{\"QMP\": {}}'; read l; echo '{\"return\": {}}'; read l;"
       " echo '{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no such command\"}}'",
       "query-machines: " },
-    { "sleep 30", "did not answer in time; killed it" },
+    { SLEEPING_CHILD, "did not answer in time; killed it" },
     { "echo '{\"QMP\": {}}'; read l; echo '{\"return\": {}}'; sleep 30",
       "did not answer in time; killed it" },
   };
@@ -146,6 +175,8 @@ START_TEST (test_qmp_faults)
                      error->message);
       ck_assert_msg (g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC, "%s took too long",
                      cases[i].qmp);
+      if (g_str_equal (cases[i].qmp, SLEEPING_CHILD))
+        assert_child_killed (path);
     }
   test_tmpdir_remove (dir);
 }

@@ -91,8 +91,8 @@ fault "NVRAM template missing" 69 "VARS.fd, which does not exist" "$BIGVM" run -
 [ ! -e "$XDG_STATE_HOME/bigvm/uefi_VARS.fd" ] || fail "an NVRAM file was made without a template"
 rm -rf "$XDG_CONFIG_HOME"
 
-# Mount tricks need a mount namespace of our own (root, unshare).
-if unshare -m true 2> /dev/null; then
+# Mount tricks need mount and a mount namespace of our own (root, unshare).
+if command -v mount > /dev/null && unshare -m true 2> /dev/null; then
   # A read-only file system under the NVRAM file: refused, file untouched.
   mkdir -p "$scratch/ro"
   cp /usr/share/OVMF/OVMF_VARS_4M.fd "$scratch/ro/vars.fd"
@@ -131,7 +131,7 @@ if unshare -m true 2> /dev/null; then
   kvm_case "/dev/kvm missing" 'mount -t tmpfs none /dev && touch /dev/null' \
     "KVM is not usable here: cannot open /dev/kvm: No such file or directory"
 else
-  note "skip: unshare -m is not allowed here; the read-only, full-disk and /dev/kvm cases did not run"
+  note "skip: no mount, or unshare -m is not allowed here; the read-only, full-disk and /dev/kvm cases did not run"
 fi
 # (existing file kept, symlink refused: tests/e2e/large-guests.sh, refusals.sh, test-nvram.c)
 
