@@ -452,58 +452,33 @@ static int has_token(const char *s, const char *word)
         return 0;
 }
 
-/* The last valid NAME=N token (decimal, at most MAX) of S, or 0. */
-static uint32_t parse_number(const char *s, const char *name, uint32_t max)
+static uint32_t parse_exit(const char *s)
 {
         uint32_t result = 0;
-        uint32_t len = 0;
 
-        while (name[len])
-                len++;
         while (*s) {
                 const char *tok = s;
-                uint32_t i;
                 while (*s && *s != ' ')
                         s++;
-                for (i = 0; i < len && tok + i < s && tok[i] == name[i]; i++)
-                        ;
-                if (i == len && (uint32_t)(s - tok) > len) {
-                        const char *q = tok + len;
+                if (s - tok > 5 && tok[0] == 'e' && tok[1] == 'x' && tok[2] == 'i' &&
+                    tok[3] == 't' && tok[4] == '=') {
+                        const char *q = tok + 5;
                         uint32_t v = 0;
                         int valid = 1;
                         for (; q < s; q++) {
-                                if (*q < '0' || *q > '9' || v > max) {
+                                if (*q < '0' || *q > '9' || v > 127) {
                                         valid = 0;
                                         break;
                                 }
                                 v = v * 10 + (uint32_t)(*q - '0');
                         }
-                        if (valid && v <= max)
+                        if (valid && v <= 127)
                                 result = v;     /* last valid one wins */
                 }
                 while (*s == ' ')
                         s++;
         }
         return result;
-}
-
-static uint32_t parse_exit(const char *s)
-{
-        return parse_number(s, "exit=", 127);
-}
-
-/* Waits MS milliseconds on PIT channel 2 (gated through port 0x61, the
- * speaker off), which QEMU runs on its virtual clock: real time. */
-static void pit_wait_ms(uint32_t ms)
-{
-        while (ms--) {
-                outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
-                outb(0x43, 0xb0);               /* channel 2, lo/hi byte, mode 0 */
-                outb(0x42, 1193 & 0xff);        /* 1.193182 MHz / 1000 */
-                outb(0x42, 1193 >> 8);
-                while (!(inb(0x61) & 0x20))
-                        ;
-        }
 }
 
 void guest_main(uint32_t magic, uint32_t mbi_addr)
@@ -513,7 +488,7 @@ void guest_main(uint32_t magic, uint32_t mbi_addr)
         int have_pae, have_pse36;
         char vendor[13];
         uint64_t ram_end = 0, ram_bytes = 0;
-        uint32_t reserved_above_4g = 0, exit_code = 0, delay_ms = 0;
+        uint32_t reserved_above_4g = 0, exit_code = 0;
         int ok, dump_e820 = 0;
         const char *cmdline = "";
 
@@ -601,7 +576,6 @@ void guest_main(uint32_t magic, uint32_t mbi_addr)
 
         /* 4. command line */
         exit_code = parse_exit(cmdline);
-        delay_ms = parse_number(cmdline, "delay_ms=", 600000);
 
         /* 5. report */
         kv_str("vendor", vendor);
@@ -616,9 +590,6 @@ void guest_main(uint32_t magic, uint32_t mbi_addr)
         kv_dec("exit", exit_code);
         puts_both("bigvm-testguest: done\n");
 
-        /* 6. stay up a while, when asked */
-        pit_wait_ms(delay_ms);
-
-        /* 7. exit */
+        /* 6. exit */
         guest_exit(exit_code);
 }
