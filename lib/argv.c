@@ -3,9 +3,9 @@
 
 #include "argv.h"
 
+#include "json-out.h"
 #include "util.h"
 
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 static void
@@ -300,28 +300,15 @@ bigvm_argv_to_shell (const GPtrArray *argv)
   return g_string_free (line, FALSE);
 }
 
-static void
-add_string_array (JsonBuilder *builder, const char *member, const GPtrArray *strings)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < strings->len; i++)
-    json_builder_add_string_value (builder, strings->pdata[i]);
-  json_builder_end_array (builder);
-}
-
 char *
 bigvm_argv_to_json (const GPtrArray *argv, const GPtrArray *warnings)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
-  add_string_array (builder, "argv", argv);
-  add_string_array (builder, "warnings", warnings);
+  bigvm_json_add_strings (builder, "argv", (const char *const *) argv->pdata, argv->len);
+  bigvm_json_add_strings (builder, "warnings", (const char *const *) warnings->pdata,
+                          warnings->len);
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, NULL);
+  return bigvm_json_to_string (builder);
 }

@@ -3,9 +3,8 @@
 
 #include "explain.h"
 
+#include "json-out.h"
 #include "util.h"
-
-#include <json-glib/json-glib.h>
 
 static char *
 hex (guint64 value)
@@ -91,41 +90,21 @@ static void
 add_hex (JsonBuilder *b, const char *member, guint64 value)
 {
   g_autofree char *text = hex (value);
-  json_builder_set_member_name (b, member);
-  json_builder_add_string_value (b, text);
-}
-
-static void
-add_int (JsonBuilder *b, const char *member, gint64 value)
-{
-  json_builder_set_member_name (b, member);
-  json_builder_add_int_value (b, value);
-}
-
-static void
-add_string (JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name (b, member);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
+  bigvm_json_add_string (b, member, text);
 }
 
 char *
 bigvm_explain_json (const BigvmPlan *plan, const GError *refusal)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (b);
-  add_string (b, "name", plan->name);
-  add_string (b, "machine", plan->machine);
-  add_string (b, "cpu_model", plan->cpu_model);
-  add_string (b, "cpu_vendor", bigvm_cpu_vendor_name (plan->guest_vendor));
-  add_string (b, "accel", bigvm_accel_name (plan->accel));
-  add_int (b, "ram", plan->ram_bytes);
+  bigvm_json_add_string (b, "name", plan->name);
+  bigvm_json_add_string (b, "machine", plan->machine);
+  bigvm_json_add_string (b, "cpu_model", plan->cpu_model);
+  bigvm_json_add_string (b, "cpu_vendor", bigvm_cpu_vendor_name (plan->guest_vendor));
+  bigvm_json_add_string (b, "accel", bigvm_accel_name (plan->accel));
+  bigvm_json_add_int (b, "ram", plan->ram_bytes);
   json_builder_set_member_name (b, "regions");
   json_builder_begin_array (b);
   for (guint i = 0; i < plan->layout->regions->len; i++)
@@ -134,35 +113,31 @@ bigvm_explain_json (const BigvmPlan *plan, const GError *refusal)
       json_builder_begin_object (b);
       add_hex (b, "start", r->start);
       add_hex (b, "end", r->start + r->size - 1);
-      add_int (b, "size", r->size);
-      add_string (b, "what", region_what (plan, r));
+      bigvm_json_add_int (b, "size", r->size);
+      bigvm_json_add_string (b, "what", region_what (plan, r));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
   add_hex (b, "max_gpa", plan->layout->max_gpa);
-  add_int (b, "qemu_min_phys_bits", plan->qemu_min_bits);
+  bigvm_json_add_int (b, "qemu_min_phys_bits", plan->qemu_min_bits);
   json_builder_set_member_name (b, "firmware_window");
   if (plan->firmware_min_bits != 0)
     {
       json_builder_begin_object (b);
       add_hex (b, "start", plan->ovmf.window_start);
       add_hex (b, "end", plan->ovmf.window_end - 1);
-      add_int (b, "min_phys_bits", plan->firmware_min_bits);
+      bigvm_json_add_int (b, "min_phys_bits", plan->firmware_min_bits);
       json_builder_end_object (b);
     }
   else
     json_builder_add_null_value (b);
-  add_int (b, "min_phys_bits", plan->min_phys_bits);
-  add_int (b, "guest_phys_bits", plan->guest_phys_bits);
-  add_int (b, "headroom_bits", (gint64) plan->guest_phys_bits - (gint64) plan->min_phys_bits);
-  add_string (b, "refused", refusal != NULL ? refusal->message : NULL);
-  json_builder_set_member_name (b, "warnings");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < plan->warnings->len; i++)
-    json_builder_add_string_value (b, plan->warnings->pdata[i]);
-  json_builder_end_array (b);
+  bigvm_json_add_int (b, "min_phys_bits", plan->min_phys_bits);
+  bigvm_json_add_int (b, "guest_phys_bits", plan->guest_phys_bits);
+  bigvm_json_add_int (b, "headroom_bits",
+                      (gint64) plan->guest_phys_bits - (gint64) plan->min_phys_bits);
+  bigvm_json_add_string (b, "refused", refusal != NULL ? refusal->message : NULL);
+  bigvm_json_add_strings (b, "warnings", (const char *const *) plan->warnings->pdata,
+                          plan->warnings->len);
   json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, NULL);
+  return bigvm_json_to_string (b);
 }

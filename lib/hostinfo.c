@@ -3,9 +3,8 @@
 
 #include "hostinfo.h"
 
+#include "json-out.h"
 #include "util.h"
-
-#include <json-glib/json-glib.h>
 
 static gboolean
 host_has_kvm (const BigvmHost *host)
@@ -158,26 +157,17 @@ bigvm_host_report_text (const BigvmHost *host, const BigvmQemuCaps *caps)
 }
 
 static void
-member (JsonBuilder *b, const char *name)
-{
-  json_builder_set_member_name (b, name);
-}
-
-static void
 add_pools (JsonBuilder *b, const char *name, GArray *pools)
 {
-  member (b, name);
+  json_builder_set_member_name (b, name);
   json_builder_begin_array (b);
   for (guint i = 0; i < pools->len; i++)
     {
       const BigvmHugePool *p = &g_array_index (pools, BigvmHugePool, i);
       json_builder_begin_object (b);
-      member (b, "size");
-      json_builder_add_int_value (b, p->page_size);
-      member (b, "total");
-      json_builder_add_int_value (b, p->total);
-      member (b, "free");
-      json_builder_add_int_value (b, p->free);
+      bigvm_json_add_int (b, "size", p->page_size);
+      bigvm_json_add_int (b, "total", p->total);
+      bigvm_json_add_int (b, "free", p->free);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -187,64 +177,42 @@ char *
 bigvm_host_report_json (const BigvmHost *host, const BigvmQemuCaps *caps)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_auto (GStrv) traits = bigvm_host_nova_traits (host, caps);
   guint kvm_bits = bigvm_host_max_emulate_bits_kvm (host);
 
   json_builder_begin_object (b);
-  member (b, "source");
-  json_builder_add_string_value (b, host->source);
-  member (b, "cpu_vendor");
-  json_builder_add_string_value (b, host->vendor_id);
-  member (b, "model");
-  json_builder_add_string_value (b, host->model_name);
-  member (b, "phys_bits");
-  json_builder_add_int_value (b, host->phys_bits);
-  member (b, "mem_encrypt_bits_lost");
-  json_builder_add_int_value (b, host->mem_encrypt_bits_lost);
-  member (b, "effective_phys_bits");
-  json_builder_add_int_value (b, host->effective_phys_bits);
-  member (b, "long_mode");
-  json_builder_add_boolean_value (b, host->long_mode);
-  member (b, "pdpe1gb");
-  json_builder_add_boolean_value (b, host->pdpe1gb);
-  member (b, "vmx");
-  json_builder_add_boolean_value (b, host->vmx);
-  member (b, "svm");
-  json_builder_add_boolean_value (b, host->svm);
+  bigvm_json_add_string (b, "source", host->source);
+  bigvm_json_add_string (b, "cpu_vendor", host->vendor_id);
+  bigvm_json_add_string (b, "model", host->model_name);
+  bigvm_json_add_int (b, "phys_bits", host->phys_bits);
+  bigvm_json_add_int (b, "mem_encrypt_bits_lost", host->mem_encrypt_bits_lost);
+  bigvm_json_add_int (b, "effective_phys_bits", host->effective_phys_bits);
+  bigvm_json_add_bool (b, "long_mode", host->long_mode);
+  bigvm_json_add_bool (b, "pdpe1gb", host->pdpe1gb);
+  bigvm_json_add_bool (b, "vmx", host->vmx);
+  bigvm_json_add_bool (b, "svm", host->svm);
 
-  member (b, "kvm");
+  json_builder_set_member_name (b, "kvm");
   json_builder_begin_object (b);
-  member (b, "state");
-  json_builder_add_string_value (b, kvm_state_name (host->kvm));
-  member (b, "detail");
-  json_builder_add_string_value (b, host->kvm_detail);
+  bigvm_json_add_string (b, "state", kvm_state_name (host->kvm));
+  bigvm_json_add_string (b, "detail", host->kvm_detail);
   json_builder_end_object (b);
 
-  member (b, "qemu");
+  json_builder_set_member_name (b, "qemu");
   if (caps != NULL)
     {
       g_autofree char *version = version_string (caps);
       json_builder_begin_object (b);
-      member (b, "path");
-      json_builder_add_string_value (b, caps->path);
-      member (b, "version");
-      json_builder_add_string_value (b, version);
-      member (b, "default_machine");
-      json_builder_add_string_value (b, default_machine (caps));
-      member (b, "properties");
+      bigvm_json_add_string (b, "path", caps->path);
+      bigvm_json_add_string (b, "version", version);
+      bigvm_json_add_string (b, "default_machine", default_machine (caps));
+      json_builder_set_member_name (b, "properties");
       json_builder_begin_object (b);
-      member (b, "phys-bits");
-      json_builder_add_boolean_value (b, caps->cpu_phys_bits);
-      member (b, "reserve");
-      json_builder_add_boolean_value (b, caps->ram_reserve);
-      member (b, "prealloc-threads");
-      json_builder_add_boolean_value (b, caps->prealloc_threads);
-      member (b, "prealloc-context");
-      json_builder_add_boolean_value (b, caps->prealloc_context);
-      member (b, "hugetlb");
-      json_builder_add_boolean_value (b, caps->memfd_hugetlb);
+      bigvm_json_add_bool (b, "phys-bits", caps->cpu_phys_bits);
+      bigvm_json_add_bool (b, "reserve", caps->ram_reserve);
+      bigvm_json_add_bool (b, "prealloc-threads", caps->prealloc_threads);
+      bigvm_json_add_bool (b, "prealloc-context", caps->prealloc_context);
+      bigvm_json_add_bool (b, "hugetlb", caps->memfd_hugetlb);
       json_builder_end_object (b);
       json_builder_end_object (b);
     }
@@ -254,63 +222,50 @@ bigvm_host_report_json (const BigvmHost *host, const BigvmQemuCaps *caps)
   if (host->has_memory)
     {
       add_pools (b, "hugepages", host->hugepages);
-      member (b, "numa_nodes");
+      json_builder_set_member_name (b, "numa_nodes");
       json_builder_begin_array (b);
       for (guint i = 0; i < host->nodes->len; i++)
         {
           const BigvmHostNode *node = host->nodes->pdata[i];
           json_builder_begin_object (b);
-          member (b, "id");
-          json_builder_add_int_value (b, node->id);
-          member (b, "cpus");
-          json_builder_add_string_value (b, node->cpus);
-          member (b, "mem_total");
-          json_builder_add_int_value (b, node->mem_total);
-          member (b, "mem_free");
-          json_builder_add_int_value (b, node->mem_free);
+          bigvm_json_add_int (b, "id", node->id);
+          bigvm_json_add_string (b, "cpus", node->cpus);
+          bigvm_json_add_int (b, "mem_total", node->mem_total);
+          bigvm_json_add_int (b, "mem_free", node->mem_free);
           add_pools (b, "hugepages", node->hugepages);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
-      member (b, "ram");
+      json_builder_set_member_name (b, "ram");
       json_builder_begin_object (b);
-      member (b, "total");
-      json_builder_add_int_value (b, host->mem_total);
-      member (b, "available");
-      json_builder_add_int_value (b, host->mem_available);
-      member (b, "online_cpus");
-      json_builder_add_int_value (b, host->online_cpus);
+      bigvm_json_add_int (b, "total", host->mem_total);
+      bigvm_json_add_int (b, "available", host->mem_available);
+      bigvm_json_add_int (b, "online_cpus", host->online_cpus);
       json_builder_end_object (b);
     }
   else
     {
       /* A dump says nothing of another host's memory. */
-      member (b, "hugepages");
+      json_builder_set_member_name (b, "hugepages");
       json_builder_add_null_value (b);
-      member (b, "numa_nodes");
+      json_builder_set_member_name (b, "numa_nodes");
       json_builder_add_null_value (b);
-      member (b, "ram");
+      json_builder_set_member_name (b, "ram");
       json_builder_add_null_value (b);
     }
 
-  member (b, "nova_traits");
-  json_builder_begin_array (b);
-  for (char **t = traits; *t != NULL; t++)
-    json_builder_add_string_value (b, *t);
-  json_builder_end_array (b);
-  member (b, "largest_emulate_bits");
+  bigvm_json_add_strings (b, "nova_traits", (const char *const *) traits,
+                          g_strv_length (traits));
+  json_builder_set_member_name (b, "largest_emulate_bits");
   json_builder_begin_object (b);
-  member (b, "kvm");
+  json_builder_set_member_name (b, "kvm");
   if (kvm_bits != 0)
     json_builder_add_int_value (b, kvm_bits);
   else
     json_builder_add_null_value (b);
-  member (b, "tcg");
-  json_builder_add_int_value (b, BIGVM_TCG_MAX_PHYS_BITS);
+  bigvm_json_add_int (b, "tcg", BIGVM_TCG_MAX_PHYS_BITS);
   json_builder_end_object (b);
   json_builder_end_object (b);
 
-  root = json_builder_get_root (b);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, NULL);
+  return bigvm_json_to_string (b);
 }

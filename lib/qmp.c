@@ -4,6 +4,7 @@
 #include "qmp.h"
 
 #include "errors.h"
+#include "json-out.h"
 #include "spawn.h"
 
 #include <errno.h>
@@ -232,12 +233,9 @@ static gboolean
 send_command (BigvmQmp *qmp, const char *command, JsonObject *arguments, GError **error)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "execute");
-  json_builder_add_string_value (builder, command);
+  bigvm_json_add_string (builder, "execute", command);
   if (arguments != NULL)
     {
       json_builder_set_member_name (builder, "arguments");
@@ -246,9 +244,7 @@ send_command (BigvmQmp *qmp, const char *command, JsonObject *arguments, GError 
       json_builder_add_value (builder, node);
     }
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  g_autofree char *text = json_generator_to_data (generator, NULL);
+  g_autofree char *text = bigvm_json_to_string (builder);
   g_autofree char *line = g_strconcat (text, "\n", NULL);
 
   for (const char *p = line; *p != '\0';)
