@@ -353,6 +353,7 @@ static gboolean
 parse_secure_boot (Parser *parser, const char *key, guint index, const char *value,
                    GError **error)
 {
+  parser->flavor->secure_boot_key = g_intern_string (key);
   if (g_str_equal (value, "required"))
     parser->flavor->secure_boot = TRUE;
   else if (g_str_equal (value, "disabled"))
@@ -991,8 +992,7 @@ check_guest_devices (Parser *parser)
   if (is_set (parser, "os_secure_boot") && is_set (parser, "os:secure_boot"))
     add_error (parser, "os:secure_boot", "os_secure_boot says it already");
   else if (flavor->secure_boot && flavor->firmware != BIGVM_FIRMWARE_UEFI)
-    add_error (parser, is_set (parser, "os_secure_boot") ? "os_secure_boot" : "os:secure_boot",
-               "Secure Boot needs hw_firmware_type = uefi");
+    add_error (parser, flavor->secure_boot_key, "Secure Boot needs hw_firmware_type = uefi");
   if (is_set (parser, "bigvm:mem_path")
       && !(flavor->page_request == BIGVM_PAGES_SIZE && flavor->page_size_bytes > 4 * BIGVM_KiB)
       && flavor->page_request != BIGVM_PAGES_LARGE)

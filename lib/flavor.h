@@ -88,6 +88,7 @@ typedef struct {
   char *qmp;                   /* a QMP socket path */
   char *pidfile;
   gboolean secure_boot;        /* os_secure_boot = required */
+  const char *secure_boot_key; /* which spelling set it, for messages */
 } BigvmFlavor;
 
 /* Reads PATH (a regular file, at most BIGVM_FLAVOR_MAX_BYTES) and parses it.

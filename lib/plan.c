@@ -532,8 +532,7 @@ plan_firmware (BigvmPlan *plan, const BigvmFlavor *flavor, GPtrArray *firmware,
       if (!bigvm_machine_parse (plan->machine, &machine) || machine.family != BIGVM_MACHINE_Q35)
         {
           bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR,
-                                  g_hash_table_contains (flavor->lines, "os_secure_boot")
-                                  ? "os_secure_boot" : "os:secure_boot",
+                                  flavor->secure_boot_key,
                                   "Secure Boot needs SMM, which bigvm gives q35 machine types "
                                   "only, not %s", plan->machine);
           return FALSE;
@@ -543,8 +542,7 @@ plan_firmware (BigvmPlan *plan, const BigvmFlavor *flavor, GPtrArray *firmware,
   if (chosen == NULL && flavor->secure_boot)
     {
       bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE,
-                              g_hash_table_contains (flavor->lines, "os_secure_boot")
-                              ? "os_secure_boot" : "os:secure_boot",
+                              flavor->secure_boot_key,
                               "no QEMU firmware descriptor offers UEFI Secure Boot with keys "
                               "enrolled and SMM for x86_64 %s (install ovmf)", plan->machine);
       return FALSE;
