@@ -120,11 +120,14 @@ if command -v mount > /dev/null && unshare -m true 2> /dev/null; then
     grep -q '"kvm":{"state":"usable"' "$scratch/host" && fail "$name: host says KVM is usable"
     :
   }
-  kvm_case "/dev/kvm not a KVM device" 'mount --bind /dev/null /dev/kvm' \
+  # Where /dev/kvm is missing, a private /dev gets a file to mount over
+  # (an empty regular file stands in for /dev/null there too).
+  if [ -e /dev/kvm ]; then kvm_node=true; else kvm_node='mount -t tmpfs none /dev && touch /dev/null /dev/kvm'; fi
+  kvm_case "/dev/kvm not a KVM device" "$kvm_node && mount --bind /dev/null /dev/kvm" \
     "KVM is not usable here: /dev/kvm is not a KVM device"
   # A file on a read-only mount: even root cannot open it read-write.
   mkdir -p "$scratch/kvmro"
-  kvm_case "/dev/kvm not openable" "mount -t tmpfs none $scratch/kvmro && touch $scratch/kvmro/kvm && mount -o remount,ro $scratch/kvmro && mount --bind $scratch/kvmro/kvm /dev/kvm" \
+  kvm_case "/dev/kvm not openable" "$kvm_node && mount -t tmpfs none $scratch/kvmro && touch $scratch/kvmro/kvm && mount -o remount,ro $scratch/kvmro && mount --bind $scratch/kvmro/kvm /dev/kvm" \
     "KVM is not usable here: cannot open /dev/kvm: Read-only file system"
   # (an empty regular file stands in for /dev/null: the cache is warm, so no
   # QEMU starts there)
