@@ -171,7 +171,7 @@ add_devices (GPtrArray *argv, const BigvmPlan *plan)
       const BigvmDisk *disk = plan->disks->pdata[i];
       g_autofree char *path = bigvm_qemu_opt_escape (disk->path);
       add_option_printf (argv, "-drive", "if=none,id=disk%u,format=%s,file=%s", disk->index,
-                         disk->format == BIGVM_DISK_QCOW2 ? "qcow2" : "raw", path);
+                         bigvm_disk_format_name (disk->format), path);
       add_option_printf (argv, "-device", "virtio-blk-pci,drive=disk%u,bootindex=%u",
                          disk->index, boot++);
     }
@@ -199,19 +199,34 @@ add_devices (GPtrArray *argv, const BigvmPlan *plan)
     }
   if (plan->net != BIGVM_NET_NONE)
     add_option_printf (argv, "-device", "virtio-net-pci,netdev=net0,mac=%s", plan->mac);
+}
+
+/* A QMP monitor on a UNIX socket: -chardev takes a path with its commas
+ * doubled, which -qmp unix: would not. */
+static void
+add_qmp (GPtrArray *argv, const char *id, const char *socket)
+{
+  g_autofree char *path = bigvm_qemu_opt_escape (socket);
+  add_option_printf (argv, "-chardev", "socket,id=%s,path=%s,server=on,wait=off", id, path);
+  add_option_printf (argv, "-mon", "chardev=%s,mode=control", id);
+}
+
+/* The guest's own QMP socket and pidfile: a running guest's, which no
+ * other QEMU may take. */
+static void
+add_control (GPtrArray *argv, const BigvmPlan *plan)
+{
   if (plan->qmp != NULL)
-    {
-      g_autofree char *path = bigvm_qemu_opt_escape (plan->qmp);
-      add_option_printf (argv, "-chardev", "socket,id=qmp,path=%s,server=on,wait=off", path);
-      add_args (argv, "-mon", "chardev=qmp,mode=control", NULL);
-    }
+    add_qmp (argv, "qmp", plan->qmp);
   /* -pidfile takes its argument as a file name, not as options. */
   if (plan->pidfile != NULL)
     add_args (argv, "-pidfile", plan->pidfile, NULL);
 }
 
+/* The firmware's code and the guest's variable store VARS (read-only for
+ * a preflight, which must not write it). */
 static void
-add_firmware (GPtrArray *argv, const BigvmPlan *plan)
+add_firmware (GPtrArray *argv, const BigvmPlan *plan, const char *vars, gboolean vars_readonly)
 {
   g_autofree char *code = NULL;
   g_autofree char *nvram = NULL;
@@ -219,11 +234,11 @@ add_firmware (GPtrArray *argv, const BigvmPlan *plan)
   if (plan->firmware == NULL)
     return;
   code = bigvm_qemu_opt_escape (plan->firmware->code);
-  nvram = bigvm_qemu_opt_escape (plan->nvram);
+  nvram = bigvm_qemu_opt_escape (vars);
   add_option_printf (argv, "-drive", "if=pflash,unit=0,format=%s,readonly=on,file=%s",
                      plan->firmware->code_format, code);
-  add_option_printf (argv, "-drive", "if=pflash,unit=1,format=%s,file=%s",
-                     plan->firmware->vars_format, nvram);
+  add_option_printf (argv, "-drive", "if=pflash,unit=1,format=%s%s,file=%s",
+                     plan->firmware->vars_format, vars_readonly ? ",readonly=on" : "", nvram);
   /* Secure Boot firmware guards its variables with SMM
    * (docs/interop/firmware.json, requires-smm); above 1 TiB its SMRAM
    * needs a larger TSEG. */
@@ -233,9 +248,9 @@ add_firmware (GPtrArray *argv, const BigvmPlan *plan)
     add_option_printf (argv, "-global", "mch.extended-tseg-mbytes=%u", plan->tseg_mbytes);
 }
 
-GPtrArray *
-bigvm_argv_build (const BigvmPlan *plan, const char *qemu_path,
-                  const char *const *extra)
+/* Everything but the guest's QMP socket, pidfile and variable store. */
+static GPtrArray *
+build_guest (const BigvmPlan *plan, const char *qemu_path)
 {
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *name = bigvm_qemu_opt_escape (plan->name);
@@ -254,14 +269,43 @@ bigvm_argv_build (const BigvmPlan *plan, const char *qemu_path,
   add_cpu (argv, plan);
   add_smp (argv, plan);
   add_memory (argv, plan);
-  add_firmware (argv, plan);
-  add_devices (argv, plan);
+  return argv;
+}
+
+/* The console, then the operator's own arguments. */
+static void
+add_console_and_extra (GPtrArray *argv, const char *const *extra)
+{
   /* A launcher in a terminal or under a supervisor: the serial console on
    * stdio with the monitor muxed (Ctrl-A c), no window. */
   add_args (argv, "-display", "none", "-serial", "mon:stdio", NULL);
-
   for (const char *const *arg = extra; arg != NULL && *arg != NULL; arg++)
     g_ptr_array_add (argv, g_strdup (*arg));
+}
+
+GPtrArray *
+bigvm_argv_build (const BigvmPlan *plan, const char *qemu_path, const char *const *extra)
+{
+  GPtrArray *argv = build_guest (plan, qemu_path);
+
+  add_firmware (argv, plan, plan->nvram, FALSE);
+  add_devices (argv, plan);
+  add_control (argv, plan);
+  add_console_and_extra (argv, extra);
+  return argv;
+}
+
+GPtrArray *
+bigvm_argv_build_preflight (const BigvmPlan *plan, const char *qemu_path,
+                            const char *const *extra, const char *vars, const char *qmp_socket)
+{
+  GPtrArray *argv = build_guest (plan, qemu_path);
+
+  add_firmware (argv, plan, vars, TRUE);
+  add_devices (argv, plan);
+  add_console_and_extra (argv, extra);
+  add_args (argv, "-S", NULL);
+  add_qmp (argv, "preflight", qmp_socket);
   return argv;
 }
 
@@ -279,6 +323,48 @@ needs_quoting (const char *word)
   return FALSE;
 }
 
+/* What a terminal would act on rather than show: C0 and DEL, C1
+ * (U+0080..U+009F, which some terminals take as CSI and the like), and
+ * bytes that are not UTF-8 at all. */
+static gboolean
+is_raw (const char *word)
+{
+  if (!g_utf8_validate (word, -1, NULL))
+    return TRUE;
+  for (const char *p = word; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* bash's ANSI-C quoting (also ksh's and zsh's, and POSIX sh's since
+ * 2024): printable UTF-8 as it is, ' and \ escaped, every other byte as
+ * \xHH; the shell gives back the very bytes. */
+static void
+append_ansi_c_quoted (GString *line, const char *word)
+{
+  g_string_append (line, "$'");
+  for (const char *p = word; *p != '\0';)
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+      gboolean valid = c != (gunichar) -1 && c != (gunichar) -2;
+      gsize len = valid ? (gsize) (g_utf8_next_char (p) - p) : 1;
+
+      if (*p == '\'' || *p == '\\')
+        g_string_append_printf (line, "\\%c", *p);
+      else if (valid && c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f))
+        g_string_append_len (line, p, len);
+      else
+        for (gsize i = 0; i < len; i++)
+          g_string_append_printf (line, "\\x%02x", (guchar) p[i]);
+      p += len;
+    }
+  g_string_append_c (line, '\'');
+}
+
 char *
 bigvm_argv_to_shell (const GPtrArray *argv)
 {
@@ -289,7 +375,9 @@ bigvm_argv_to_shell (const GPtrArray *argv)
       const char *word = argv->pdata[i];
       if (i > 0)
         g_string_append_c (line, ' ');
-      if (needs_quoting (word))
+      if (is_raw (word))
+        append_ansi_c_quoted (line, word);
+      else if (needs_quoting (word))
         {
           g_autofree char *quoted = g_shell_quote (word);
           g_string_append (line, quoted);
@@ -300,13 +388,34 @@ bigvm_argv_to_shell (const GPtrArray *argv)
   return g_string_free (line, FALSE);
 }
 
+/* An argv word in JSON: a string, or, where it is not UTF-8 (JSON text
+ * cannot hold such bytes), the array of its byte values, so that the
+ * word is exact either way (as systemd's JSON output does). */
+static void
+add_word (JsonBuilder *b, const char *word)
+{
+  if (g_utf8_validate (word, -1, NULL))
+    {
+      json_builder_add_string_value (b, word);
+      return;
+    }
+  json_builder_begin_array (b);
+  for (const char *p = word; *p != '\0'; p++)
+    json_builder_add_int_value (b, (guchar) *p);
+  json_builder_end_array (b);
+}
+
 char *
 bigvm_argv_to_json (const GPtrArray *argv, const GPtrArray *warnings)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  bigvm_json_add_strings (builder, "argv", (const char *const *) argv->pdata, argv->len);
+  json_builder_set_member_name (builder, "argv");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < argv->len; i++)
+    add_word (builder, argv->pdata[i]);
+  json_builder_end_array (builder);
   bigvm_json_add_strings (builder, "warnings", (const char *const *) warnings->pdata,
                           warnings->len);
   json_builder_end_object (builder);

@@ -12,7 +12,17 @@
 GPtrArray *bigvm_argv_build (const BigvmPlan *plan, const char *qemu_path,
                              const char *const *extra);
 
-/* One line, each word shell-quoted only where the shell needs it. */
+/* The command line check --preflight starts: PLAN's, stopped (-S), with
+ * QMP on QMP_SOCKET instead of the guest's own socket and pidfile, and the
+ * variable store VARS read-only (the guest's, or the template for a guest
+ * that has none yet). */
+GPtrArray *bigvm_argv_build_preflight (const BigvmPlan *plan, const char *qemu_path,
+                                       const char *const *extra, const char *vars,
+                                       const char *qmp_socket);
+
+/* One line, each word shell-quoted only where the shell needs it, and in
+ * bash's $'...' with \xHH escapes where it holds control characters or
+ * bytes that are not UTF-8, so that none reaches the terminal raw. */
 char *bigvm_argv_to_shell (const GPtrArray *argv);
 
 /* {"argv": [...], "warnings": [...]} */

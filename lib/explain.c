@@ -94,7 +94,7 @@ add_hex (JsonBuilder *b, const char *member, guint64 value)
 }
 
 char *
-bigvm_explain_json (const BigvmPlan *plan, const GError *refusal)
+bigvm_explain_json (const BigvmPlan *plan, const GPtrArray *warnings, const GError *refusal)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
@@ -136,8 +136,7 @@ bigvm_explain_json (const BigvmPlan *plan, const GError *refusal)
   bigvm_json_add_int (b, "headroom_bits",
                       (gint64) plan->guest_phys_bits - (gint64) plan->min_phys_bits);
   bigvm_json_add_string (b, "refused", refusal != NULL ? refusal->message : NULL);
-  bigvm_json_add_strings (b, "warnings", (const char *const *) plan->warnings->pdata,
-                          plan->warnings->len);
+  bigvm_json_add_strings (b, "warnings", (const char *const *) warnings->pdata, warnings->len);
   json_builder_end_object (b);
   return bigvm_json_to_string (b);
 }

@@ -10,5 +10,7 @@
 char *bigvm_explain_text (const BigvmPlan *plan);
 
 /* {"min_phys_bits": N, "max_gpa": "0x...", "regions": [...], ...}, as
- * bigvm(1) documents; "refused" holds REFUSAL's message, or null. */
-char *bigvm_explain_json (const BigvmPlan *plan, const GError *refusal);
+ * bigvm(1) documents; "refused" holds REFUSAL's message, or null, and
+ * "warnings" WARNINGS. */
+char *bigvm_explain_json (const BigvmPlan *plan, const GPtrArray *warnings,
+                          const GError *refusal);

@@ -3,6 +3,7 @@
 
 #include "flavor.h"
 
+#include "bounds.h"
 #include "errors.h"
 #include "nova-keys.h"
 #include "util.h"
@@ -12,12 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Largest RAM and maxmem: what 52 physical address bits can hold. */
-#define MAX_RAM_BYTES (G_GUINT64_CONSTANT (1) << 52)
-#define MAX_VCPUS 4096
-#define MAX_NAME_CHARS 255  /* Nova's flavor name limit */
-#define MAX_MEM_SLOTS 256   /* QEMU's ACPI_MAX_RAM_SLOTS */
 
 /* Parsing state: the flavor being filled and every problem found. */
 typedef struct {
@@ -32,6 +27,7 @@ typedef struct {
   GHashTable *disks;           /* index -> absolute path */
   GHashTable *disk_formats;    /* index -> value */
   guint numa_node_count;
+  const char *shown;           /* the value being parsed, as messages echo it */
 } Parser;
 
 typedef gboolean (*ValueParser) (Parser *parser, const char *key, guint index,
@@ -60,11 +56,11 @@ parse_name (Parser *parser, const char *key, guint index, const char *value,
 {
   glong chars = g_utf8_strlen (value, -1);
 
-  if (chars > MAX_NAME_CHARS)
+  if (chars > BIGVM_MAX_NAME_CHARS)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                    "%ld characters long, at most %d are allowed", chars,
-                   MAX_NAME_CHARS);
+                   BIGVM_MAX_NAME_CHARS);
       return FALSE;
     }
   for (const char *p = value; *p != '\0'; p = g_utf8_next_char (p))
@@ -85,7 +81,7 @@ parse_ram (Parser *parser, const char *key, guint index, const char *value,
   guint64 bytes;
 
   /* Nova counts RAM in MiB; a suffix makes large values readable. */
-  if (!bigvm_parse_size (value, BIGVM_MiB, MAX_RAM_BYTES, &bytes, error))
+  if (!bigvm_parse_size (value, BIGVM_MiB, BIGVM_MAX_RAM_BYTES, &bytes, error))
     return FALSE;
   if (bytes == 0 || bytes % BIGVM_MiB != 0)
     {
@@ -106,7 +102,7 @@ parse_vcpus (Parser *parser, const char *key, guint index, const char *value,
 {
   guint64 n;
 
-  if (!bigvm_parse_uint (value, 1, MAX_VCPUS, &n, error))
+  if (!bigvm_parse_uint (value, 1, BIGVM_MAX_VCPUS, &n, error))
     return FALSE;
   parser->flavor->vcpus = n;
   return TRUE;
@@ -123,7 +119,7 @@ parse_phys_addr_mode (Parser *parser, const char *key, guint index,
   else
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
-                   "\"%s\" is not a mode (emulate or passthrough)", value);
+                   "\"%s\" is not a mode (emulate or passthrough)", parser->shown);
       return FALSE;
     }
   return TRUE;
@@ -135,9 +131,7 @@ parse_phys_addr_bits (Parser *parser, const char *key, guint index,
 {
   guint64 bits;
 
-  /* QEMU accepts phys-bits 32..52 for 64-bit CPUs (target/i386/cpu.c
-   * x86_cpu_realizefn(): TARGET_PHYS_ADDR_SPACE_BITS is 52). */
-  if (!bigvm_parse_uint (value, 32, 52, &bits, error))
+  if (!bigvm_parse_uint (value, BIGVM_MIN_PHYS_BITS, BIGVM_MAX_PHYS_BITS, &bits, error))
     return FALSE;
   parser->flavor->phys_addr_bits = bits;
   return TRUE;
@@ -163,7 +157,7 @@ parse_machine_type (Parser *parser, const char *key, guint index,
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                    "\"%s\" is not a machine type name (such as q35 or pc-q35-7.2)",
-                   value);
+                   parser->shown);
       return FALSE;
     }
   parser->flavor->machine_type = g_strdup (value);
@@ -181,7 +175,7 @@ parse_firmware_type (Parser *parser, const char *key, guint index,
   else
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
-                   "\"%s\" is not a firmware type (bios or uefi)", value);
+                   "\"%s\" is not a firmware type (bios or uefi)", parser->shown);
       return FALSE;
     }
   return TRUE;
@@ -197,7 +191,7 @@ parse_cpu_model (Parser *parser, const char *key, guint index,
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                    "\"%s\" is not a CPU model name (such as host, max or "
                    "Icelake-Server); CPU features go in bigvm:cpu_flags",
-                   value);
+                   parser->shown);
       return FALSE;
     }
   parser->flavor->cpu_model = g_strdup (value);
@@ -217,9 +211,10 @@ parse_cpu_flags (Parser *parser, const char *key, guint index,
       const char *flag = g_strstrip (*item);
       if ((flag[0] != '+' && flag[0] != '-') || !is_qemu_name (flag + 1))
         {
+          g_autofree char *shown = bigvm_echo (flag);
           g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                        "\"%s\" is not +FEATURE or -FEATURE (a comma-separated "
-                       "list such as +pdpe1gb,-arch-capabilities)", flag);
+                       "list such as +pdpe1gb,-arch-capabilities)", shown);
           return FALSE;
         }
       if (!g_hash_table_add (seen, (gpointer) (flag + 1)))
@@ -242,7 +237,7 @@ parse_mem_slots (Parser *parser, const char *key, guint index,
 {
   guint64 slots;
 
-  if (!bigvm_parse_uint (value, 1, MAX_MEM_SLOTS, &slots, error))
+  if (!bigvm_parse_uint (value, 1, BIGVM_MAX_MEM_SLOTS, &slots, error))
     return FALSE;
   parser->flavor->mem_slots = slots;
   return TRUE;
@@ -282,14 +277,61 @@ parse_path (Parser *parser, const char *key, guint index, const char *value,
   return TRUE;
 }
 
+/* The formats bigvm gives QEMU by name, and the file name endings that
+ * say which a disk is. */
+static const struct {
+  BigvmDiskFormat format;
+  const char *name;
+  const char *suffixes[3];
+} disk_format_table[] = {
+  { BIGVM_DISK_RAW, "raw", { ".raw", ".img", NULL } },
+  { BIGVM_DISK_QCOW2, "qcow2", { ".qcow2", NULL } },
+};
+
+const char *
+bigvm_disk_format_name (BigvmDiskFormat format)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (disk_format_table); i++)
+    if (disk_format_table[i].format == format)
+      return disk_format_table[i].name;
+  g_return_val_if_reached (NULL);
+}
+
+gboolean
+bigvm_disk_format_parse (const char *name, BigvmDiskFormat *ret_format)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (disk_format_table); i++)
+    if (g_str_equal (disk_format_table[i].name, name))
+      {
+        *ret_format = disk_format_table[i].format;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+format_from_suffix (const char *path, BigvmDiskFormat *ret_format)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (disk_format_table); i++)
+    for (const char *const *suffix = disk_format_table[i].suffixes; *suffix != NULL; suffix++)
+      if (g_str_has_suffix (path, *suffix))
+        {
+          *ret_format = disk_format_table[i].format;
+          return TRUE;
+        }
+  return FALSE;
+}
+
 static gboolean
 parse_disk_format (Parser *parser, const char *key, guint index, const char *value,
                    GError **error)
 {
-  if (!g_str_equal (value, "raw") && !g_str_equal (value, "qcow2"))
+  BigvmDiskFormat format;
+
+  if (!bigvm_disk_format_parse (value, &format))
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
-                   "\"%s\" is not a disk format (raw or qcow2)", value);
+                   "\"%s\" is not a disk format (raw or qcow2)", parser->shown);
       return FALSE;
     }
   g_hash_table_insert (parser->disk_formats, GUINT_TO_POINTER (index), g_strdup (value));
@@ -332,14 +374,15 @@ parse_net (Parser *parser, const char *key, guint index, const char *value, GErr
   else
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
-                   "\"%s\" is not a network (none, user, tap:NAME or bridge:NAME)", value);
+                   "\"%s\" is not a network (none, user, tap:NAME or bridge:NAME)", parser->shown);
       return FALSE;
     }
   if (name != NULL && !is_interface_name (name))
     {
+      g_autofree char *shown = bigvm_echo (name);
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                    "\"%s\" is not an interface name (1 to 15 letters, digits, '-', '_', '.')",
-                   name);
+                   shown);
       return FALSE;
     }
   g_free (flavor->net_name);
@@ -361,7 +404,7 @@ parse_secure_boot (Parser *parser, const char *key, guint index, const char *val
   else
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
-                   "\"%s\" is not required or disabled%s", value,
+                   "\"%s\" is not required or disabled%s", parser->shown,
                    g_str_equal (value, "optional") ? " (bigvm does not guess: say which)" : "");
       return FALSE;
     }
@@ -374,7 +417,7 @@ parse_prealloc_threads (Parser *parser, const char *key, guint index, const char
 {
   guint64 n;
 
-  if (!bigvm_parse_uint (value, 1, 1024, &n, error))
+  if (!bigvm_parse_uint (value, 1, BIGVM_MAX_PREALLOC_THREADS, &n, error))
     return FALSE;
   parser->flavor->prealloc_threads = n;
   return TRUE;
@@ -420,14 +463,14 @@ parse_mem_page_size (Parser *parser, const char *key, guint index,
         {
           g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                        "\"%s\" is not a page size (small, large, any, or a size "
-                       "such as 4KB, 2MB, 1GB or 2048 for KiB)", value);
+                       "such as 4KB, 2MB, 1GB or 2048 for KiB)", parser->shown);
           return FALSE;
         }
       kib *= unit_kib;
       if (kib != 4 && kib != 2048 && kib != 1024 * 1024)
         {
           g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
-                       "%s is not an x86 page size (4KB, 2MB or 1GB)", value);
+                       "%s is not an x86 page size (4KB, 2MB or 1GB)", parser->shown);
           return FALSE;
         }
       flavor->page_request = BIGVM_PAGES_SIZE;
@@ -442,8 +485,15 @@ parse_numa_nodes (Parser *parser, const char *key, guint index,
 {
   guint64 nodes;
 
-  if (!bigvm_parse_uint (value, 1, MAX_VCPUS, &nodes, error))
+  if (!bigvm_parse_uint (value, 1, G_MAXUINT32, &nodes, error))
     return FALSE;
+  if (nodes > BIGVM_MAX_NUMA_NODES)
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "%s nodes are more than QEMU takes (%d, MAX_NODES)", value,
+                   BIGVM_MAX_NUMA_NODES);
+      return FALSE;
+    }
   parser->numa_node_count = nodes;
   return TRUE;
 }
@@ -465,7 +515,7 @@ parse_topology (Parser *parser, const char *key, guint index, const char *value,
 {
   guint64 n;
 
-  if (!bigvm_parse_uint (value, 1, MAX_VCPUS, &n, error))
+  if (!bigvm_parse_uint (value, 1, BIGVM_MAX_VCPUS, &n, error))
     return FALSE;
   if (g_str_equal (key, "hw:cpu_sockets"))
     parser->flavor->cpu_sockets = n;
@@ -545,7 +595,7 @@ match_key (const char *pattern, const char *key, gboolean *ret_index_ok, guint *
   if (*rest == '\0' && strchr (digits, '.') != NULL)
     return FALSE;
   *ret_index_ok = (digits[0] != '0' || digits[1] == '\0')
-                  && bigvm_parse_uint (digits, 0, MAX_VCPUS - 1, &index, NULL);
+                  && bigvm_parse_uint (digits, 0, BIGVM_MAX_VCPUS - 1, &index, NULL);
   *ret_index = *ret_index_ok ? index : 0;
   return TRUE;
 }
@@ -603,7 +653,7 @@ parse_entry (Parser *parser, const char *key, const char *value)
           g_autoptr (GError) local_error = NULL;
           if (!index_ok)
             add_error (parser, key, "the index is not a number (0 to %d, no leading zeros)",
-                       MAX_VCPUS - 1);
+                       BIGVM_MAX_VCPUS - 1);
           else if (!known_keys[i].parse (parser, key, index, value, &local_error))
             add_error (parser, key, "%s", local_error->message);
           return;
@@ -687,7 +737,7 @@ check_memory_hotplug (Parser *parser)
   gboolean has_slots = is_set (parser, "bigvm:mem_slots");
 
   if (has_maxmem && !has_slots)
-    add_error (parser, "bigvm:maxmem", "needs bigvm:mem_slots (1..%d)", MAX_MEM_SLOTS);
+    add_error (parser, "bigvm:maxmem", "needs bigvm:mem_slots (1..%d)", BIGVM_MAX_MEM_SLOTS);
   else if (has_slots && !has_maxmem)
     add_error (parser, "bigvm:mem_slots", "needs bigvm:maxmem");
   else if (flavor->maxmem_bytes != 0 && flavor->ram_bytes != 0
@@ -710,7 +760,8 @@ static void
 numa_node_free (gpointer data)
 {
   BigvmNumaNode *node = data;
-  g_array_unref (node->cpus);
+  if (node->cpus != NULL)
+    g_array_unref (node->cpus);
   g_array_unref (node->host_nodes);
   g_free (node);
 }
@@ -744,9 +795,10 @@ parse_cpu_set (const char *spec, guint max_cpu, GArray **ret_cpus, GError **erro
                                 &last, NULL)
           || last < first)
         {
+          g_autofree char *shown = bigvm_echo (spec);
           g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                        "\"%s\" is not a CPU set of vCPUs 0..%u (such as 0-3,^2,8)",
-                       spec, max_cpu);
+                       shown, max_cpu);
           return FALSE;
         }
       for (guint64 cpu = first; cpu <= last; cpu++)
@@ -778,10 +830,10 @@ indexed_key (const char *stem, guint index)
 }
 
 /* Nova's rules (nova/virt/hardware.py numa_get_constraints,
- * _get_numa_topology_auto, _get_numa_topology_manual): with only a node
- * count, vCPUs and RAM split evenly and must divide; otherwise every node
- * has both CPUs and memory, every vCPU is in exactly one node and the
- * nodes' memory adds up to ram. */
+ * _get_numa_topology_manual): with only a node count, the planner splits
+ * vCPUs and RAM evenly; otherwise every node has both CPUs and memory,
+ * every vCPU is in exactly one node and the nodes' memory adds up to
+ * ram. */
 static void
 check_numa (Parser *parser)
 {
@@ -820,21 +872,8 @@ check_numa (Parser *parser)
 
   if (g_hash_table_size (parser->numa_cpus) == 0 && g_hash_table_size (parser->numa_mem) == 0)
     {
-      if (flavor->vcpus % nodes != 0 || ram_mib % nodes != 0)
-        {
-          add_error (parser, "hw:numa_nodes",
-                     "%u vCPUs and %" G_GUINT64_FORMAT " MiB do not split evenly "
-                     "over %u nodes; assign them with hw:numa_cpus.N and hw:numa_mem.N",
-                     flavor->vcpus, ram_mib, nodes);
-          return;
-        }
       for (guint n = 0; n < nodes; n++)
-        {
-          GArray *cpus = g_array_new (FALSE, FALSE, sizeof (guint));
-          for (guint cpu = n * (flavor->vcpus / nodes); cpu < (n + 1) * (flavor->vcpus / nodes); cpu++)
-            g_array_append_val (cpus, cpu);
-          add_numa_node (flavor, cpus, flavor->ram_bytes / nodes);
-        }
+        add_numa_node (flavor, NULL, 0);
       return;
     }
 
@@ -856,12 +895,12 @@ check_numa (Parser *parser)
                      "node %u needs both %s and %s", n, cpus_key, mem_key);
           continue;
         }
-      if (!parse_cpu_set (cpus_spec, MAX_VCPUS - 1, &cpus, &local_error))
+      if (!parse_cpu_set (cpus_spec, BIGVM_MAX_VCPUS - 1, &cpus, &local_error))
         {
           add_error (parser, cpus_key, "%s", local_error->message);
           continue;
         }
-      if (!bigvm_parse_size (mem_spec, BIGVM_MiB, MAX_RAM_BYTES, &mem_bytes, &local_error)
+      if (!bigvm_parse_size (mem_spec, BIGVM_MiB, BIGVM_MAX_RAM_BYTES, &mem_bytes, &local_error)
           || mem_bytes == 0 || mem_bytes % BIGVM_MiB != 0)
         {
           add_error (parser, mem_key, "%s", local_error != NULL ? local_error->message
@@ -871,7 +910,10 @@ check_numa (Parser *parser)
         }
       mem_total += mem_bytes;
       if (cpus->len == 0)
-        add_error (parser, cpus_key, "\"%s\" leaves node %u without vCPUs", cpus_spec, n);
+        {
+          g_autofree char *shown = bigvm_echo (cpus_spec);
+          add_error (parser, cpus_key, "\"%s\" leaves node %u without vCPUs", shown, n);
+        }
       for (guint i = 0; i < cpus->len; i++)
         {
           guint cpu = g_array_index (cpus, guint, i);
@@ -919,11 +961,12 @@ check_host_nodes (Parser *parser)
 
       if (spec == NULL)
         continue;
-      if (strchr (spec, '^') != NULL || !parse_cpu_set (spec, 1023, &nodes, &local_error)
-          || nodes->len == 0)
+      if (strchr (spec, '^') != NULL
+          || !parse_cpu_set (spec, BIGVM_MAX_HOST_NODE, &nodes, &local_error) || nodes->len == 0)
         {
-          add_error (parser, key, "\"%s\" is not a list of host NUMA nodes (such as 0, 0-1 "
-                     "or 0,2)", spec);
+          g_autofree char *shown = bigvm_echo (spec);
+          add_error (parser, key, "\"%s\" is not a list of host NUMA nodes 0..%d (such as 0, "
+                     "0-1 or 0,2)", shown, BIGVM_MAX_HOST_NODE);
           if (nodes != NULL)
             g_array_unref (nodes);
           continue;
@@ -968,17 +1011,13 @@ check_disks (Parser *parser)
 
       disk->index = GPOINTER_TO_UINT (index);
       disk->path = g_strdup (path);
-      if (format == NULL)
-        format = g_str_has_suffix (path, ".qcow2") ? "qcow2"
-                 : g_str_has_suffix (path, ".raw") || g_str_has_suffix (path, ".img") ? "raw"
-                 : NULL;
-      if (format == NULL)
+      if (format != NULL ? !bigvm_disk_format_parse (format, &disk->format)
+                         : !format_from_suffix (path, &disk->format))
         {
           g_autofree char *key = indexed_key ("bigvm:disk", disk->index);
           add_error (parser, key, "cannot tell the format of %s: name it .qcow2, .raw or .img, "
                      "or set bigvm:disk.%u.format", path, disk->index);
         }
-      disk->format = g_strcmp0 (format, "qcow2") == 0 ? BIGVM_DISK_QCOW2 : BIGVM_DISK_RAW;
       g_ptr_array_add (flavor->disks, disk);
     }
   g_ptr_array_sort (flavor->disks, compare_disks);
@@ -998,83 +1037,6 @@ check_guest_devices (Parser *parser)
       && flavor->page_request != BIGVM_PAGES_LARGE)
     add_error (parser, "bigvm:mem_path", "needs hw:mem_page_size = 2MB, 1GB or large: it "
                "names where huge pages come from");
-}
-
-/* A page size must divide the guest's memory, per node (Nova's
- * nova/objects/numa.py NUMACell.can_fit_pagesize). */
-static void
-check_page_size (Parser *parser)
-{
-  BigvmFlavor *flavor = parser->flavor;
-  g_autofree char *page = NULL;
-
-  if (flavor->page_request != BIGVM_PAGES_SIZE || flavor->ram_bytes == 0)
-    return;
-  page = bigvm_format_size_human (flavor->page_size_bytes);
-  if (flavor->ram_bytes % flavor->page_size_bytes != 0)
-    {
-      add_error (parser, "hw:mem_page_size", "ram is not a whole number of %s pages", page);
-      return;
-    }
-  for (guint n = 0; n < flavor->numa_nodes->len; n++)
-    {
-      BigvmNumaNode *node = flavor->numa_nodes->pdata[n];
-      if (node->mem_bytes % flavor->page_size_bytes != 0)
-        add_error (parser, "hw:mem_page_size", "node %u's memory is not a whole number of %s "
-                   "pages", n, page);
-    }
-}
-
-/* Nova's choice of topology (nova/virt/hardware.py
- * _get_possible_cpu_topologies, _sort_possible_cpu_topologies): of all
- * sockets x cores x threads = vcpus, ordered by sockets*cores, then
- * sockets, then threads, descending, the first that matches the most
- * given values.  Nova drops a preference it cannot meet; bigvm refuses
- * it, since it is a typo more often than a wish. */
-static void
-check_topology (Parser *parser)
-{
-  BigvmFlavor *flavor = parser->flavor;
-  guint want[3] = { flavor->cpu_sockets, flavor->cpu_cores, flavor->cpu_threads };
-  guint given = (want[0] != 0) + (want[1] != 0) + (want[2] != 0);
-  guint best[3] = { 0, 0, 0 };
-  guint best_score = 0;
-  guint v = flavor->vcpus;
-
-  if (given == 0 || v == 0)
-    return;
-  /* Candidates in Nova's order: sockets*cores descending means threads
-   * ascending; then sockets descending. */
-  for (guint t = 1; t <= v; t++)
-    {
-      if (v % t != 0)
-        continue;
-      for (guint s = v / t; s >= 1; s--)
-        {
-          if ((v / t) % s != 0)
-            continue;
-          guint c = v / t / s;
-          guint score = (want[0] == s) + (want[1] == c) + (want[2] == t);
-          if (best[0] == 0 || score > best_score)
-            {
-              best[0] = s;
-              best[1] = c;
-              best[2] = t;
-              best_score = score;
-            }
-        }
-    }
-  if (best_score < given)
-    {
-      const char *key = want[0] != 0 ? "hw:cpu_sockets" : want[1] != 0 ? "hw:cpu_cores"
-                                                                       : "hw:cpu_threads";
-      add_error (parser, key,
-                 "sockets x cores x threads cannot make %u vCPUs with the values given", v);
-      return;
-    }
-  flavor->cpu_sockets = best[0];
-  flavor->cpu_cores = best[1];
-  flavor->cpu_threads = best[2];
 }
 
 static void
@@ -1126,10 +1088,11 @@ char *
 bigvm_flavor_locate (const BigvmFlavor *flavor, const char *key)
 {
   guint line = GPOINTER_TO_UINT (g_hash_table_lookup (flavor->lines, key));
+  g_autofree char *shown = bigvm_echo (key);
 
   if (line == 0)
-    return g_strdup_printf ("%s: %s", flavor->path, key);
-  return g_strdup_printf ("%s:%u: %s", flavor->path, line, key);
+    return g_strdup_printf ("%s: %s", flavor->path, shown);
+  return g_strdup_printf ("%s:%u: %s", flavor->path, line, shown);
 }
 
 char *
@@ -1170,6 +1133,18 @@ split_line (char *line, char **ret_key, char **ret_value)
   return TRUE;
 }
 
+/* A flavor of 20,000 bad lines gets BIGVM_MAX_LISTED_PROBLEMS lines and
+ * a count, not 20,000 lines. */
+static void
+cap_problems (GPtrArray *lines, const char *path, const char *what)
+{
+  if (lines->len <= BIGVM_MAX_LISTED_PROBLEMS)
+    return;
+  guint more = lines->len - BIGVM_MAX_LISTED_PROBLEMS;
+  g_ptr_array_remove_range (lines, BIGVM_MAX_LISTED_PROBLEMS, more);
+  g_ptr_array_add (lines, g_strdup_printf ("%s: %u more %s not listed", path, more, what));
+}
+
 BigvmFlavor *
 bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
                     gsize len, GError **error)
@@ -1182,7 +1157,7 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
   g_autoptr (GHashTable) disks = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr (GHashTable) disk_formats = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   Parser parser = { flavor, base_dir, errors, numa_cpus, numa_mem, numa_host_nodes, disks,
-                    disk_formats, 0 };
+                    disk_formats, 0, NULL };
   guint line_number = 0;
   gsize pos = 0;
 
@@ -1212,7 +1187,7 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
       g_strstrip (line);
       if (line[0] == '\0' || line[0] == '#')
         continue;
-      g_autofree char *text = g_strdup (line);
+      g_autofree char *text = bigvm_echo (line);
       if (!split_line (line, &key, &value) || key[0] == '\0')
         {
           g_ptr_array_add (errors,
@@ -1224,9 +1199,10 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
       guint first = GPOINTER_TO_UINT (g_hash_table_lookup (flavor->lines, key));
       if (first != 0)
         {
+          g_autofree char *shown = bigvm_echo (key);
           g_ptr_array_add (errors,
                            g_strdup_printf ("%s:%u: %s: set twice (first on line %u)",
-                                            path, line_number, key, first));
+                                            path, line_number, shown, first));
           continue;
         }
       g_hash_table_insert (flavor->lines, g_strdup (key), GUINT_TO_POINTER (line_number));
@@ -1236,6 +1212,8 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
           add_error (&parser, key, "empty value");
           continue;
         }
+      g_autofree char *shown = bigvm_echo (value);
+      parser.shown = shown;
       parse_entry (&parser, key, value);
     }
 
@@ -1245,13 +1223,13 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
   check_firmware (&parser);
   check_numa (&parser);
   check_host_nodes (&parser);
-  check_page_size (&parser);
-  check_topology (&parser);
   check_disks (&parser);
   check_guest_devices (&parser);
 
+  cap_problems (flavor->warnings, path, "ignored keys");
   if (errors->len > 0)
     {
+      cap_problems (errors, path, "problems");
       g_ptr_array_add (errors, NULL);
       g_autofree char *message = g_strjoinv ("\n", (char **) errors->pdata);
       g_set_error_literal (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR, message);

@@ -2,10 +2,9 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include "bounds.h"
 
-/* Largest flavor file bigvm reads; a flavor is a few hundred bytes. */
-#define BIGVM_FLAVOR_MAX_BYTES (256 * 1024)
+#include <glib.h>
 
 typedef enum {
   BIGVM_PHYS_ADDR_DEFAULT,     /* no hw:maxphysaddr_mode */
@@ -28,9 +27,11 @@ typedef enum {
   BIGVM_PAGES_SIZE,            /* page_size_bytes holds it */
 } BigvmPageRequest;
 
+/* A guest NUMA node as the flavor gives it.  With hw:numa_nodes alone
+ * the planner splits vCPUs and RAM over the nodes (plan-memory.c). */
 typedef struct {
-  GArray *cpus;                /* guint, ascending */
-  guint64 mem_bytes;
+  GArray *cpus;                /* guint, ascending: hw:numa_cpus.N; NULL: split */
+  guint64 mem_bytes;           /* hw:numa_mem.N; 0: split */
   GArray *host_nodes;          /* guint: bigvm:numa_host_nodes.N, or empty */
 } BigvmNumaNode;
 
@@ -38,6 +39,10 @@ typedef enum {
   BIGVM_DISK_RAW,
   BIGVM_DISK_QCOW2,
 } BigvmDiskFormat;
+
+/* "raw" or "qcow2", and back (FALSE for another name). */
+const char *bigvm_disk_format_name (BigvmDiskFormat format);
+gboolean bigvm_disk_format_parse (const char *name, BigvmDiskFormat *ret_format);
 
 typedef struct {
   guint index;                 /* N of bigvm:disk.N */
@@ -77,7 +82,9 @@ typedef struct {
   guint64 page_size_bytes;
 
   GPtrArray *numa_nodes;       /* BigvmNumaNode; empty: no NUMA */
-  guint cpu_sockets, cpu_cores, cpu_threads; /* 0: not given */
+  /* hw:cpu_sockets, hw:cpu_cores, hw:cpu_threads as given (0: not given);
+   * the planner chooses the topology from them. */
+  guint cpu_sockets, cpu_cores, cpu_threads;
 
   guint prealloc_threads;      /* 0: the host's CPUs */
   char *mem_path;              /* a hugetlbfs directory, or NULL */

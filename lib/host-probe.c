@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "host.h"
+#include "host-probe.h"
 
 #include "errors.h"
 
@@ -52,10 +52,7 @@ bigvm_host_from_cpuid (const struct cpu_raw_data_t *raw, const char *source)
   host->source = g_strdup (source);
   copy_registers (vendor, raw->basic_cpuid[0], vendor_order, 3);
   host->vendor_id = g_strdup (vendor);
-  if (g_str_equal (vendor, "GenuineIntel"))
-    host->vendor = BIGVM_VENDOR_INTEL;
-  else if (g_str_equal (vendor, "AuthenticAMD"))
-    host->vendor = BIGVM_VENDOR_AMD;
+  host->vendor = bigvm_cpu_vendor_from_id (vendor);
 
   host->vmx = raw->basic_cpuid[0][EAX] >= 1
               && (raw->basic_cpuid[1][ECX] & CPUID_1_ECX_VMX) != 0;
@@ -403,6 +400,40 @@ bigvm_host_free (BigvmHost *host)
   g_array_unref (host->hugepages);
   g_ptr_array_unref (host->nodes);
   g_free (host);
+}
+
+const BigvmHostNode *
+bigvm_host_find_node (const BigvmHost *host, guint id)
+{
+  for (guint n = 0; n < host->nodes->len; n++)
+    {
+      const BigvmHostNode *node = host->nodes->pdata[n];
+      if (node->id == id)
+        return node;
+    }
+  return NULL;
+}
+
+BigvmCpuVendor
+bigvm_cpu_vendor_from_id (const char *vendor_id)
+{
+  if (g_strcmp0 (vendor_id, "AuthenticAMD") == 0)
+    return BIGVM_VENDOR_AMD;
+  if (g_strcmp0 (vendor_id, "GenuineIntel") == 0)
+    return BIGVM_VENDOR_INTEL;
+  return BIGVM_VENDOR_OTHER;
+}
+
+const char *
+bigvm_cpu_vendor_id (BigvmCpuVendor vendor)
+{
+  switch (vendor)
+    {
+    case BIGVM_VENDOR_INTEL: return "GenuineIntel";
+    case BIGVM_VENDOR_AMD: return "AuthenticAMD";
+    case BIGVM_VENDOR_OTHER: break;
+    }
+  return NULL;
 }
 
 const char *

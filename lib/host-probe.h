@@ -1,5 +1,7 @@
-/* bigvm: facts about the host that will run the guest: its CPU (through
- * libcpuid, live or from a raw dump) and KVM.
+/* bigvm: the probe of the host that will run the guest: its CPU (through
+ * libcpuid, live or from a raw dump), KVM, memory, huge pages and NUMA
+ * nodes.  With the QEMU probe (qemu.h), the only stage that reads the
+ * machine.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
@@ -94,4 +96,17 @@ BigvmHost *bigvm_host_from_dump (const char *path, GError **error);
 void bigvm_host_free (BigvmHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmHost, bigvm_host_free)
 
+/* "Intel", "AMD", "other", for people. */
 const char *bigvm_cpu_vendor_name (BigvmCpuVendor vendor);
+
+/* CPUID leaf 0's vendor string of VENDOR ("GenuineIntel",
+ * "AuthenticAMD"), or NULL for another. */
+const char *bigvm_cpu_vendor_id (BigvmCpuVendor vendor);
+
+/* The vendor a CPUID vendor string names.  Exactly "AuthenticAMD" is AMD,
+ * as QEMU's IS_AMD_CPU() has it (target/i386/cpu.h; hw/i386/pc.c decides
+ * the 1 TiB relocation on it), so Hygon's "HygonGenuine" is another. */
+BigvmCpuVendor bigvm_cpu_vendor_from_id (const char *vendor_id);
+
+/* Host NUMA node ID, or NULL when the host has none such. */
+const BigvmHostNode *bigvm_host_find_node (const BigvmHost *host, guint id);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "hostinfo.h"
+#include "host-report.h"
 
 #include "json-out.h"
+#include "bounds.h"
 #include "util.h"
 
 static gboolean
@@ -149,10 +150,10 @@ bigvm_host_report_text (const BigvmHost *host, const BigvmQemuCaps *caps)
   g_string_append_printf (out, "%-22s %s\n", "nova traits", traits[0] != NULL ? joined : "none");
   if (kvm_bits != 0)
     g_string_append_printf (out, "%-22s %u under KVM, %u under TCG\n", "largest emulate bits",
-                            kvm_bits, BIGVM_TCG_MAX_PHYS_BITS);
+                            kvm_bits, BIGVM_MAX_PHYS_BITS);
   else
     g_string_append_printf (out, "%-22s %u under TCG (no KVM)\n", "largest emulate bits",
-                            BIGVM_TCG_MAX_PHYS_BITS);
+                            BIGVM_MAX_PHYS_BITS);
   return g_string_free (out, FALSE);
 }
 
@@ -263,7 +264,7 @@ bigvm_host_report_json (const BigvmHost *host, const BigvmQemuCaps *caps)
     json_builder_add_int_value (b, kvm_bits);
   else
     json_builder_add_null_value (b);
-  bigvm_json_add_int (b, "tcg", BIGVM_TCG_MAX_PHYS_BITS);
+  bigvm_json_add_int (b, "tcg", BIGVM_MAX_PHYS_BITS);
   json_builder_end_object (b);
   json_builder_end_object (b);
 

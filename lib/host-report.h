@@ -1,16 +1,12 @@
-/* bigvm: what a host and its QEMU offer large guests, for `bigvm host`
- * (pure).
+/* bigvm: the report of what a host and its QEMU offer large guests, for
+ * `bigvm host` (pure: from the probe's facts).
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "host.h"
+#include "host-probe.h"
 #include "qemu.h"
 
 #include <glib.h>
-
-/* TARGET_PHYS_ADDR_SPACE_BITS for x86_64 (target/i386/cpu-param.h): the
- * most phys-bits QEMU gives a guest under TCG. */
-#define BIGVM_TCG_MAX_PHYS_BITS 52
 
 /* The Nova traits this host would report: COMPUTE_ADDRESS_SPACE_EMULATED
  * when QEMU can set phys-bits, COMPUTE_ADDRESS_SPACE_PASSTHROUGH when it

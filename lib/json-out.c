@@ -3,12 +3,27 @@
 
 #include "json-out.h"
 
+/* JSON text is UTF-8: json-glib would write other bytes as they are, and
+ * the document would not parse.  Bytes that are not UTF-8 (a file name
+ * in Latin-1, say) become U+FFFD. */
+static void
+add_text (JsonBuilder *b, const char *value)
+{
+  if (g_utf8_validate (value, -1, NULL))
+    json_builder_add_string_value (b, value);
+  else
+    {
+      g_autofree char *valid = g_utf8_make_valid (value, -1);
+      json_builder_add_string_value (b, valid);
+    }
+}
+
 void
 bigvm_json_add_string (JsonBuilder *b, const char *member, const char *value)
 {
   json_builder_set_member_name (b, member);
   if (value != NULL)
-    json_builder_add_string_value (b, value);
+    add_text (b, value);
   else
     json_builder_add_null_value (b);
 }
@@ -34,7 +49,7 @@ bigvm_json_add_strings (JsonBuilder *b, const char *member, const char *const *s
   json_builder_set_member_name (b, member);
   json_builder_begin_array (b);
   for (guint i = 0; i < n_strings; i++)
-    json_builder_add_string_value (b, strings[i]);
+    add_text (b, strings[i]);
   json_builder_end_array (b);
 }
 

@@ -5,7 +5,9 @@
 
 #include <json-glib/json-glib.h>
 
-/* MEMBER: VALUE, or null when VALUE is NULL. */
+/* MEMBER: VALUE, or null when VALUE is NULL.  Strings that are not UTF-8
+ * are written with U+FFFD for the bytes that are not, so the output is
+ * always JSON (for messages and names; an argv word is exact, argv.c). */
 void bigvm_json_add_string (JsonBuilder *b, const char *member, const char *value);
 
 void bigvm_json_add_int (JsonBuilder *b, const char *member, gint64 value);

@@ -125,3 +125,26 @@ bigvm_nvram_create (const char *nvram, const char *template, GError **error)
   unlink (tmp);
   return TRUE;
 }
+
+gboolean
+bigvm_nvram_prepare (const BigvmPlan *plan, gboolean create, char **ret_note, GError **error)
+{
+  gboolean exists;
+
+  *ret_note = NULL;
+  if (plan->firmware == NULL)
+    return TRUE;
+  if (!bigvm_nvram_check (plan->nvram, &exists, error))
+    return FALSE;
+  if (exists)
+    *ret_note = g_strdup_printf ("UEFI variables: %s, as it is", plan->nvram);
+  else if (!create)
+    *ret_note = g_strdup_printf ("UEFI variables: %s, to be made from %s", plan->nvram,
+                                 plan->firmware->vars_template);
+  else if (!bigvm_nvram_create (plan->nvram, plan->firmware->vars_template, error))
+    return FALSE;
+  else
+    *ret_note = g_strdup_printf ("UEFI variables: %s, new from %s", plan->nvram,
+                                 plan->firmware->vars_template);
+  return TRUE;
+}

@@ -2,6 +2,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "plan.h"
+
 #include <glib.h>
 
 /* Largest variable-store template bigvm copies (OVMF's are 128-540 KiB). */
@@ -19,3 +21,10 @@ gboolean bigvm_nvram_check (const char *nvram, gboolean *ret_exists, GError **er
  * (0700) when missing.  Returns TRUE when NVRAM exists afterwards, whoever
  * made it. */
 gboolean bigvm_nvram_create (const char *nvram, const char *template, GError **error);
+
+/* PLAN's variable store as run will find it: used as it is when it
+ * exists; when it does not, made from the firmware's template with
+ * CREATE (run), left to be made without (check).  *RET_NOTE says which;
+ * NULL for a BIOS guest, which has none. */
+gboolean bigvm_nvram_prepare (const BigvmPlan *plan, gboolean create, char **ret_note,
+                              GError **error);

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "host.h"
+#include "host-probe.h"
 #include "layout.h"
 
 #include <glib.h>

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "plan.h"
+#include "plan-private.h"
 
+#include "bounds.h"
 #include "errors.h"
 #include "util.h"
 
@@ -17,7 +18,6 @@
 /* target/i386/cpu.c x86_cpu_realizefn(): a 64-bit CPU without phys-bits
  * gets TCG_PHYS_ADDR_BITS, under TCG and KVM alike. */
 #define QEMU_DEFAULT_PHYS_BITS 40
-#define MAX_PHYS_BITS 52
 
 void
 bigvm_plan_free (BigvmPlan *plan)
@@ -105,28 +105,13 @@ is_host_cpu_model (const char *model)
   return g_str_equal (model, "host") || g_str_equal (model, "max");
 }
 
-static void
-note (BigvmPlan *plan, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-note (BigvmPlan *plan, const char *format, ...)
+void
+bigvm_plan_note (BigvmPlan *plan, const char *format, ...)
 {
   va_list args;
   va_start (args, format);
   g_ptr_array_add (plan->notes, g_strdup_vprintf (format, args));
   va_end (args);
-}
-
-static BigvmCpuVendor
-vendor_of (const char *vendor_id)
-{
-  /* hw/i386/pc.c uses IS_AMD_CPU(): exactly "AuthenticAMD", so Hygon's
-   * "HygonGenuine" is not AMD here. */
-  if (g_str_equal (vendor_id, "AuthenticAMD"))
-    return BIGVM_VENDOR_AMD;
-  if (g_str_equal (vendor_id, "GenuineIntel"))
-    return BIGVM_VENDOR_INTEL;
-  return BIGVM_VENDOR_OTHER;
 }
 
 /* ---- machine and CPU model ------------------------------------------ */
@@ -150,7 +135,7 @@ plan_machine (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *c
    * is for that machine version, whatever the alias means later. */
   plan->machine = g_strdup (type->name);
   if (!g_str_equal (given, type->name))
-    note (plan, "machine type %s is %s", given, type->name);
+    bigvm_plan_note (plan, "machine type %s is %s", given, type->name);
   if (type->deprecated)
     g_ptr_array_add (plan->warnings,
                      bigvm_flavor_message (flavor, "hw_machine_type",
@@ -230,7 +215,7 @@ plan_cpu_model (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
   /* Under KVM every model takes the host's vendor
    * (target/i386/host-cpu.c host_cpu_instance_init()), and only the
    * host's features. */
-  plan->guest_vendor = kvm ? host->vendor : vendor_of (expansion->vendor_id);
+  plan->guest_vendor = kvm ? host->vendor : bigvm_cpu_vendor_from_id (expansion->vendor_id);
   /* 1 GiB pages under KVM: what KVM offers, which QEMU's expansion of
    * "host" says when it was probed under KVM here (a nested KVM may not
    * pass on what CPUID shows), else the host's CPUID. */
@@ -242,7 +227,7 @@ plan_cpu_model (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
   for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
     if (g_str_equal (*flag + 1, "pdpe1gb"))
       plan->guest_pdpe1gb = **flag == '+' && plan->accel_pdpe1gb;
-  note (plan, "CPU model %s: %s, %s%s", plan->cpu_model,
+  bigvm_plan_note (plan, "CPU model %s: %s, %s%s", plan->cpu_model,
         kvm ? host->vendor_id : expansion->vendor_id, expansion->lm ? "64-bit" : "32-bit",
         plan->guest_pdpe1gb ? ", 1 GiB pages" : "");
   *ret_expansion = expansion;
@@ -366,7 +351,7 @@ describe_top (const BigvmLayout *layout)
 static guint
 ovmf_min_bits (const BigvmLayout *layout, guint from, BigvmCpuVendor vendor, gboolean pdpe1gb)
 {
-  for (guint bits = from; bits <= MAX_PHYS_BITS; bits++)
+  for (guint bits = from; bits <= BIGVM_MAX_PHYS_BITS; bits++)
     {
       BigvmOvmfView view;
       bigvm_ovmf_view (layout, bits, vendor, pdpe1gb, &view);
@@ -398,7 +383,7 @@ plan_ovmf (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host, GE
       if (!plan->guest_pdpe1gb)
         {
           g_ptr_array_add (plan->cpu_props, g_strdup ("+pdpe1gb"));
-          note (plan, "added +pdpe1gb: OVMF maps beyond 1 TiB only with 1 GiB pages, and "
+          bigvm_plan_note (plan, "added +pdpe1gb: OVMF maps beyond 1 TiB only with 1 GiB pages, and "
                       "hangs at boot without them (edk2 OvmfPkg PlatformInitLib)");
           plan->guest_pdpe1gb = TRUE;
         }
@@ -441,9 +426,8 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
   plan->min_phys_bits = plan->qemu_min_bits;
   plan->min_bits_reason = describe_top (plan->layout);
 
-  if (caps->version.major > QEMU_LAYOUT_CHECKED_MAJOR
-      || (caps->version.major == QEMU_LAYOUT_CHECKED_MAJOR
-          && caps->version.minor > QEMU_LAYOUT_CHECKED_MINOR))
+  if (bigvm_version_compare (&caps->version, QEMU_LAYOUT_CHECKED_MAJOR,
+                             QEMU_LAYOUT_CHECKED_MINOR + 1, 0) >= 0)
     g_ptr_array_add (plan->warnings,
                      g_strdup_printf ("bigvm's address map follows QEMU 7.2 (hw/i386/pc.c); "
                                       "QEMU %u.%u may lay memory out differently",
@@ -478,7 +462,7 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
                  ? MIN (plan->guest_phys_bits, host->effective_phys_bits) : plan->guest_phys_bits;
   if (usable >= plan->min_phys_bits)
     {
-      note (plan, "address bits: %u needed (%s), the guest gets %u", plan->min_phys_bits,
+      bigvm_plan_note (plan, "address bits: %u needed (%s), the guest gets %u", plan->min_phys_bits,
             plan->min_bits_reason, plan->guest_phys_bits);
       return TRUE;
     }
@@ -563,7 +547,7 @@ plan_firmware (BigvmPlan *plan, const BigvmFlavor *flavor, GPtrArray *firmware,
       return FALSE;
     }
   plan->firmware = chosen;
-  note (plan, "firmware %s from %s", chosen->code, chosen->path);
+  bigvm_plan_note (plan, "firmware %s from %s", chosen->code, chosen->path);
 
   if (flavor->nvram != NULL)
     plan->nvram = g_strdup (flavor->nvram);
@@ -590,277 +574,58 @@ disk_free (gpointer data)
   g_free (disk);
 }
 
-static void
-backend_free (gpointer data)
-{
-  BigvmMemBackend *backend = data;
-  if (backend->cpus != NULL)
-    g_array_unref (backend->cpus);
-  g_array_unref (backend->host_nodes);
-  g_free (backend);
-}
-
-/* Huge page sizes the host has, largest first, that divide every
- * backend; from a CPUID dump only what the CPU can page with. */
-static GArray *
-usable_page_sizes (const BigvmPlan *plan, const BigvmHost *host)
-{
-  GArray *sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
-
-  if (host->has_memory)
-    for (guint i = host->hugepages->len; i > 0; i--)
-      g_array_append_val (sizes, g_array_index (host->hugepages, BigvmHugePool, i - 1).page_size);
-  else
-    {
-      guint64 giga = BIGVM_GiB, two = 2 * BIGVM_MiB;
-      if (host->pdpe1gb)
-        g_array_append_val (sizes, giga);
-      g_array_append_val (sizes, two);
-    }
-  for (guint i = sizes->len; i > 0; i--)
-    for (guint b = 0; b < plan->mem_backends->len; b++)
-      if (((BigvmMemBackend *) plan->mem_backends->pdata[b])->size
-          % g_array_index (sizes, guint64, i - 1) != 0)
-        {
-          g_array_remove_index (sizes, i - 1);
-          break;
-        }
-  return sizes;
-}
-
-static guint64
-free_bytes (GArray *pools, guint64 page_size)
-{
-  const BigvmHugePool *pool = bigvm_host_find_pool (pools, page_size);
-  return pool != NULL ? pool->free * page_size : 0;
-}
-
-/* Whether the host has free pages of SIZE for all of the guest, and for
- * each guest node on the host nodes it is bound to. */
+/* -smp with Nova's choice of topology (nova/virt/hardware.py
+ * _get_possible_cpu_topologies, _sort_possible_cpu_topologies): of all
+ * sockets x cores x threads = vcpus, ordered by sockets*cores, then
+ * sockets, then threads, descending, the first that matches the most
+ * given values.  Nova drops a preference it cannot meet; bigvm refuses
+ * it, since it is a typo more often than a wish.  Without any, -smp with
+ * the count alone leaves the topology to QEMU. */
 static gboolean
-has_room (const BigvmPlan *plan, const BigvmHost *host, guint64 size)
+plan_topology (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error)
 {
-  if (free_bytes (host->hugepages, size) < plan->ram_bytes)
-    return FALSE;
-  for (guint b = 0; b < plan->mem_backends->len; b++)
-    {
-      const BigvmMemBackend *backend = plan->mem_backends->pdata[b];
-      guint64 room = 0;
-      for (guint i = 0; i < backend->host_nodes->len; i++)
-        for (guint n = 0; n < host->nodes->len; n++)
-          {
-            const BigvmHostNode *node = host->nodes->pdata[n];
-            if (node->id == g_array_index (backend->host_nodes, guint, i))
-              room += free_bytes (node->hugepages, size);
-          }
-      if (backend->host_nodes->len > 0 && room < backend->size)
-        return FALSE;
-    }
-  return TRUE;
-}
+  guint want[3] = { flavor->cpu_sockets, flavor->cpu_cores, flavor->cpu_threads };
+  guint given = (want[0] != 0) + (want[1] != 0) + (want[2] != 0);
+  guint best[3] = { 0, 0, 0 };
+  guint best_score = 0;
+  guint v = flavor->vcpus;
 
-/* hw:mem_page_size, as Nova means it (nova/virt/hardware.py
- * _numa_get_pagesize_constraints): large is the largest huge page size
- * with room for the guest, any the same or small pages. */
-static gboolean
-plan_page_size (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
-                GError **error)
-{
-  g_autoptr (GArray) sizes = NULL;
-
-  switch (flavor->page_request)
+  if (given == 0)
+    return TRUE;
+  /* Candidates in Nova's order: sockets*cores descending means threads
+   * ascending; then sockets descending. */
+  for (guint t = 1; t <= v; t++)
     {
-    case BIGVM_PAGES_UNSET:
-    case BIGVM_PAGES_SMALL:
-      plan->page_size = 0;
-      return TRUE;
-    case BIGVM_PAGES_SIZE:
-      plan->page_size = flavor->page_size_bytes == 4 * BIGVM_KiB ? 0 : flavor->page_size_bytes;
-      return TRUE;
-    case BIGVM_PAGES_LARGE:
-    case BIGVM_PAGES_ANY:
-      break;
-    }
-
-  sizes = usable_page_sizes (plan, host);
-  for (guint i = 0; i < sizes->len; i++)
-    {
-      guint64 size = g_array_index (sizes, guint64, i);
-      if (!host->has_memory || has_room (plan, host, size))
+      if (v % t != 0)
+        continue;
+      for (guint s = v / t; s >= 1; s--)
         {
-          g_autofree char *human = bigvm_format_size_exact (size);
-          plan->page_size = size;
-          note (plan, "hw:mem_page_size = %s: %s pages%s",
-                flavor->page_request == BIGVM_PAGES_LARGE ? "large" : "any", human,
-                host->has_memory ? ", the largest the host has room in"
-                : " (the CPU's largest; another host's free pages are unknown)");
-          return TRUE;
-        }
-    }
-  if (flavor->page_request == BIGVM_PAGES_ANY)
-    {
-      plan->page_size = 0;
-      note (plan, "hw:mem_page_size = any: small pages, no huge page size has room");
-      return TRUE;
-    }
-  if (sizes->len == 0)
-    {
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:mem_page_size",
-                              "large: the host has no huge page size that divides the guest's "
-                              "memory");
-      return FALSE;
-    }
-  /* None has room: the largest, and the capacity check says what is short. */
-  plan->page_size = g_array_index (sizes, guint64, 0);
-  return TRUE;
-}
-
-static guint
-count_cpus_of_nodes (const BigvmHost *host, GArray *nodes)
-{
-  guint count = 0;
-  for (guint i = 0; i < nodes->len; i++)
-    for (guint n = 0; n < host->nodes->len; n++)
-      {
-        const BigvmHostNode *node = host->nodes->pdata[n];
-        if (node->id == g_array_index (nodes, guint, i))
-          count += node->cpu_count;
-      }
-  return count;
-}
-
-static gboolean
-plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
-             const BigvmQemuCaps *caps, const BigvmPlanOptions *options, GError **error)
-{
-  plan->ram_bytes = flavor->ram_bytes;
-  plan->maxmem_bytes = flavor->maxmem_bytes;
-  plan->mem_slots = flavor->mem_slots;
-  plan->sparse_ram = options->sparse_ram;
-  plan->mem_backends = g_ptr_array_new_with_free_func (backend_free);
-
-  /* One backend per guest NUMA node (-numa node,memdev=), or one for all. */
-  plan->numa = flavor->numa_nodes->len > 0;
-  for (guint n = 0; n < MAX (1u, flavor->numa_nodes->len); n++)
-    {
-      BigvmMemBackend *backend = g_new0 (BigvmMemBackend, 1);
-      backend->node = n;
-      backend->host_nodes = g_array_new (FALSE, FALSE, sizeof (guint));
-      if (plan->numa)
-        {
-          const BigvmNumaNode *node = flavor->numa_nodes->pdata[n];
-          backend->size = node->mem_bytes;
-          backend->cpus = g_array_ref (node->cpus);
-          g_array_append_vals (backend->host_nodes, node->host_nodes->data,
-                               node->host_nodes->len);
-        }
-      else
-        backend->size = flavor->ram_bytes;
-      g_ptr_array_add (plan->mem_backends, backend);
-    }
-
-  /* The host nodes a guest node is bound to must be there. */
-  for (guint b = 0; b < plan->mem_backends->len && host->has_memory; b++)
-    {
-      BigvmMemBackend *backend = plan->mem_backends->pdata[b];
-      for (guint i = 0; i < backend->host_nodes->len; i++)
-        {
-          guint id = g_array_index (backend->host_nodes, guint, i);
-          gboolean found = FALSE;
-          for (guint n = 0; n < host->nodes->len; n++)
-            found |= ((BigvmHostNode *) host->nodes->pdata[n])->id == id;
-          if (!found)
+          if ((v / t) % s != 0)
+            continue;
+          guint c = v / t / s;
+          guint score = (want[0] == s) + (want[1] == c) + (want[2] == t);
+          if (best[0] == 0 || score > best_score)
             {
-              g_autofree char *key = g_strdup_printf ("bigvm:numa_host_nodes.%u", backend->node);
-              GString *ids = g_string_new (NULL);
-              for (guint n = 0; n < host->nodes->len; n++)
-                g_string_append_printf (ids, "%s%u", n > 0 ? ", " : "",
-                                        ((BigvmHostNode *) host->nodes->pdata[n])->id);
-              bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, key,
-                                      "the host has no NUMA node %u (it has %s)", id,
-                                      host->nodes->len > 0 ? ids->str : "none");
-              g_string_free (ids, TRUE);
-              return FALSE;
+              best[0] = s;
+              best[1] = c;
+              best[2] = t;
+              best_score = score;
             }
         }
     }
-
-  if (!plan_page_size (plan, flavor, host, error))
-    return FALSE;
-  if (plan->page_size == 0)
+  if (best_score < given)
     {
-      if (flavor->prealloc_threads != 0)
-        g_ptr_array_add (plan->warnings,
-                         bigvm_flavor_message (flavor, "bigvm:prealloc_threads",
-                                               "ignored: small pages are not preallocated"));
-      /* memory-backend-ram's "reserve" (backends/hostmem.c, QEMU 6.1). */
-      if (options->sparse_ram && !caps->ram_reserve)
-        {
-          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                       "--sparse-ram: %s (QEMU %u.%u.%u) cannot map RAM without reserving "
-                       "it: its memory-backend-ram has no reserve property (QEMU 6.1 and newer)",
-                       caps->path, caps->version.major, caps->version.minor,
-                       caps->version.micro);
-          return FALSE;
-        }
-      return TRUE;
-    }
-
-  /* Huge pages: always preallocated, so a guest never meets a shortage
-   * later; QEMU refuses prealloc=on with reserve=off (backends/hostmem.c). */
-  if (options->sparse_ram)
-    {
-      g_autofree char *size = bigvm_format_size_exact (plan->page_size);
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_USAGE,
-                   "--sparse-ram maps small pages without reserving them; %s huge pages "
-                   "(hw:mem_page_size) are always preallocated", size);
+      const char *key = want[0] != 0 ? "hw:cpu_sockets" : want[1] != 0 ? "hw:cpu_cores"
+                                                                       : "hw:cpu_threads";
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, key,
+                              "sockets x cores x threads cannot make %u vCPUs with the values "
+                              "given", v);
       return FALSE;
     }
-  if (flavor->mem_path != NULL)
-    {
-      if (options->mem_path_page_size != plan->page_size)
-        {
-          g_autofree char *want = bigvm_format_size_exact (plan->page_size);
-          g_autofree char *have = bigvm_format_size_exact (options->mem_path_page_size);
-          bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "bigvm:mem_path",
-                                  options->mem_path_page_size == 0
-                                  ? "%s is not on a hugetlbfs mount"
-                                  : "%s holds %s pages, not %s",
-                                  flavor->mem_path, have, want);
-          return FALSE;
-        }
-      plan->mem_path = g_strdup (flavor->mem_path);
-    }
-  else if (!caps->memfd_hugetlb)
-    {
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:mem_page_size",
-                              "%s has no memory-backend-memfd hugetlb; name a hugetlbfs "
-                              "mount in bigvm:mem_path", caps->path);
-      return FALSE;
-    }
-
-  /* prealloc-threads: the host's CPUs, or bigvm:prealloc_threads; bound
-   * to the backend's host nodes through a thread-context (QEMU 7.2). */
-  plan->prealloc_threads = flavor->prealloc_threads != 0 ? flavor->prealloc_threads
-                           : MAX (1u, host->online_cpus);
-  if (!caps->prealloc_threads)
-    plan->prealloc_threads = 1;
-  for (guint b = 0; b < plan->mem_backends->len; b++)
-    {
-      BigvmMemBackend *backend = plan->mem_backends->pdata[b];
-      backend->thread_context = caps->prealloc_context && backend->host_nodes->len > 0
-                                && count_cpus_of_nodes (host, backend->host_nodes) > 0;
-    }
+  plan->sockets = best[0];
+  plan->cores = best[1];
+  plan->threads = best[2];
   return TRUE;
-}
-
-/* -smp with Nova's topology (the flavor has worked it out). */
-static void
-plan_topology (BigvmPlan *plan, const BigvmFlavor *flavor)
-{
-  plan->sockets = flavor->cpu_sockets;
-  plan->cores = flavor->cpu_cores;
-  plan->threads = flavor->cpu_threads;
 }
 
 static gboolean
@@ -899,99 +664,6 @@ plan_devices (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error)
   return TRUE;
 }
 
-gboolean
-bigvm_plan_check_capacity (const BigvmPlan *plan, const BigvmFlavor *flavor,
-                           const BigvmHost *host, GError **error)
-{
-  g_autoptr (GPtrArray) findings = g_ptr_array_new_with_free_func (g_free);
-
-  if (!host->has_memory)
-    return TRUE;
-
-  if (plan->page_size != 0)
-    {
-      g_autofree char *size = bigvm_format_size_exact (plan->page_size);
-      guint64 needed = plan->ram_bytes / plan->page_size;
-      const BigvmHugePool *pool = bigvm_host_find_pool (host->hugepages, plan->page_size);
-      guint64 free_pages = pool != NULL ? pool->free : 0;
-
-      if (free_pages < needed)
-        g_ptr_array_add (findings,
-                         bigvm_flavor_message (flavor, "hw:mem_page_size",
-                                               "%" G_GUINT64_FORMAT " pages of %s needed, %"
-                                               G_GUINT64_FORMAT " free on this host%s", needed,
-                                               size, free_pages,
-                                               pool == NULL ? " (it has no such pages)" : ""));
-      /* Per set of host nodes guest nodes are bound to: their free pages
-       * against what all those guest nodes need. */
-      g_autoptr (GHashTable) counted = g_hash_table_new (NULL, NULL);
-      for (guint b = 0; b < plan->mem_backends->len; b++)
-        {
-          const BigvmMemBackend *backend = plan->mem_backends->pdata[b];
-          guint64 set_needed = 0, set_free = 0;
-          GString *guests = g_string_new (NULL);
-
-          if (backend->host_nodes->len == 0 || g_hash_table_contains (counted, backend))
-            {
-              g_string_free (guests, TRUE);
-              continue;
-            }
-          for (guint o = b; o < plan->mem_backends->len; o++)
-            {
-              const BigvmMemBackend *other = plan->mem_backends->pdata[o];
-              if (other->host_nodes->len != backend->host_nodes->len
-                  || memcmp (other->host_nodes->data, backend->host_nodes->data,
-                             backend->host_nodes->len * sizeof (guint)) != 0)
-                continue;
-              g_hash_table_add (counted, (gpointer) other);
-              set_needed += other->size / plan->page_size;
-              g_string_append_printf (guests, "%s%u", guests->len > 0 ? "," : "", other->node);
-            }
-          for (guint i = 0; i < backend->host_nodes->len; i++)
-            for (guint n = 0; n < host->nodes->len; n++)
-              {
-                const BigvmHostNode *node = host->nodes->pdata[n];
-                const BigvmHugePool *p = bigvm_host_find_pool (node->hugepages, plan->page_size);
-                if (node->id == g_array_index (backend->host_nodes, guint, i) && p != NULL)
-                  set_free += p->free;
-              }
-          if (set_free < set_needed)
-            {
-              g_autofree char *key = g_strdup_printf ("bigvm:numa_host_nodes.%u", backend->node);
-              g_ptr_array_add (findings,
-                               bigvm_flavor_message (flavor, key,
-                                                     "guest node%s %s need%s %" G_GUINT64_FORMAT
-                                                     " pages of %s, %s host nodes have %"
-                                                     G_GUINT64_FORMAT " free",
-                                                     strchr (guests->str, ',') ? "s" : "",
-                                                     guests->str,
-                                                     strchr (guests->str, ',') ? "" : "s",
-                                                     set_needed, size,
-                                                     strchr (guests->str, ',') ? "their" : "its",
-                                                     set_free));
-            }
-          g_string_free (guests, TRUE);
-        }
-    }
-  else if (plan->ram_bytes > host->mem_available && !plan->sparse_ram)
-    {
-      g_autofree char *ram = bigvm_format_size_human (plan->ram_bytes);
-      g_autofree char *available = bigvm_format_size_human (host->mem_available);
-      g_ptr_array_add (findings,
-                       bigvm_flavor_message (flavor, "ram",
-                                             "%s is more than the %s this host has available "
-                                             "(use huge pages, or --sparse-ram to map it "
-                                             "without reserving it)", ram, available));
-    }
-
-  if (findings->len == 0)
-    return TRUE;
-  g_ptr_array_add (findings, NULL);
-  g_autofree char *message = g_strjoinv ("\n", (char **) findings->pdata);
-  g_set_error_literal (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, message);
-  return FALSE;
-}
-
 static BigvmPlan *
 plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCaps *caps,
             GPtrArray *firmware, const BigvmPlanOptions *options, gboolean keep_partial,
@@ -1004,18 +676,17 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
   plan->cpu_props = g_ptr_array_new_with_free_func (g_free);
   plan->warnings = g_ptr_array_new_with_free_func (g_free);
   plan->notes = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < flavor->warnings->len; i++)
-    g_ptr_array_add (plan->warnings, g_strdup (flavor->warnings->pdata[i]));
 
   plan->name = g_strdup (flavor->name);
   plan->vcpus = flavor->vcpus;
 
   if (!bigvm_plan_choose_accel (host, options->accel, &plan->accel, &plan->accel_reason, error))
     return NULL;
-  note (plan, "accelerator %s (%s)", bigvm_accel_name (plan->accel), plan->accel_reason);
+  bigvm_plan_note (plan, "accelerator %s (%s)", bigvm_accel_name (plan->accel), plan->accel_reason);
   plan->cpu_model = g_strdup (bigvm_plan_cpu_model (flavor, plan->accel));
 
-  if (!plan_memory (plan, flavor, host, caps, options, error)
+  if (!plan_topology (plan, flavor, error)
+      || !bigvm_plan_memory (plan, flavor, host, caps, options, error)
       || !plan_machine (plan, flavor, caps, &machine, error)
       || !plan_cpu_model (plan, flavor, host, caps, &expansion, error)
       || !plan_phys_bits (plan, flavor, host, caps, expansion, error))
@@ -1024,7 +695,6 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
   for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
     g_ptr_array_add (plan->cpu_props, g_strdup (*flag));
 
-  plan_topology (plan, flavor);
   if (!plan_address_space (plan, flavor, host, caps, &machine, error)
       || !plan_firmware (plan, flavor, firmware, options, error)
       || !plan_devices (plan, flavor, error))

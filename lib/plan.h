@@ -5,7 +5,7 @@
 
 #include "firmware.h"
 #include "flavor.h"
-#include "host.h"
+#include "host-probe.h"
 #include "layout.h"
 #include "ovmf.h"
 #include "qemu.h"
@@ -82,7 +82,7 @@ typedef struct {
   const BigvmFirmware *firmware;
   char *nvram;
 
-  GPtrArray *warnings;         /* for the operator, on stderr */
+  GPtrArray *warnings;         /* the planner's own, for the operator */
   GPtrArray *notes;            /* decisions, for -v and explain */
 } BigvmPlan;
 
@@ -117,6 +117,10 @@ BigvmPlan *bigvm_plan_explain (const BigvmFlavor *flavor, const BigvmHost *host,
  * CPUID dump has no memory to check. */
 gboolean bigvm_plan_check_capacity (const BigvmPlan *plan, const BigvmFlavor *flavor,
                                     const BigvmHost *host, GError **error);
+
+/* How long QEMU may take to preallocate PLAN's huge pages, in seconds:
+ * about a second per GiB and thread, at least one. */
+guint64 bigvm_plan_prealloc_seconds (const BigvmPlan *plan);
 
 void bigvm_plan_free (BigvmPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmPlan, bigvm_plan_free)

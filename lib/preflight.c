@@ -3,17 +3,28 @@
 
 #include "preflight.h"
 
+#include "argv.h"
 #include "errors.h"
+#include "nvram.h"
 #include "qmp.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 
-void
-bigvm_preflight_clear (BigvmPreflight *preflight)
+/* What the first vCPU got. */
+typedef struct {
+  guint phys_bits;
+  gboolean host_phys_bits;
+  gboolean pdpe1gb;
+  char *vendor;
+} Preflight;
+
+static void
+preflight_clear (Preflight *preflight)
 {
   g_clear_pointer (&preflight->vendor, g_free);
 }
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Preflight, preflight_clear)
 
 static JsonNode *
 qom_get (BigvmQmp *qmp, const char *path, const char *property, GError **error)
@@ -43,7 +54,7 @@ hint_for (const char *message)
 }
 
 static gboolean
-ask (BigvmQmp *qmp, BigvmPreflight *ret, GError **error)
+ask (BigvmQmp *qmp, Preflight *ret, GError **error)
 {
   g_autoptr (JsonNode) cpus = bigvm_qmp_execute (qmp, "query-cpus-fast", NULL, error);
   const char *path = NULL;
@@ -90,16 +101,37 @@ ask (BigvmQmp *qmp, BigvmPreflight *ret, GError **error)
   return TRUE;
 }
 
+/* Starts ARGV, which has its QMP monitor on SOCKET_PATH, and asks. */
+static gboolean
+run_stopped (GPtrArray *argv, const char *socket_path, guint timeout_ms, Preflight *ret,
+             GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gboolean ok;
+
+  g_ptr_array_add (argv, NULL);
+  {
+    g_autoptr (BigvmQmp) qmp = bigvm_qmp_start_socket ((const char *const *) argv->pdata,
+                                                       socket_path, deadline, &local_error);
+    ok = qmp != NULL && ask (qmp, ret, &local_error);
+  }
+  g_unlink (socket_path);
+  if (!ok)
+    g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "preflight: %s%s",
+                 local_error->message, hint_for (local_error->message));
+  return ok;
+}
+
 gboolean
-bigvm_preflight_run (const GPtrArray *argv, guint timeout_ms, BigvmPreflight *ret_preflight,
-                     GError **error)
+bigvm_preflight_check (const BigvmPlan *plan, const BigvmQemuCaps *caps,
+                       const char *const *qemu_args, guint probe_timeout_ms, char **ret_note,
+                       GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("bigvm-preflight-XXXXXX", &local_error);
-  g_autofree char *socket_path = NULL;
-  g_autofree char *qmp_arg = NULL;
-  g_autoptr (GPtrArray) full = g_ptr_array_new ();
-  gboolean ok;
+  g_auto (Preflight) got = { 0 };
+  gboolean exists = FALSE;
 
   if (dir == NULL)
     {
@@ -107,25 +139,37 @@ bigvm_preflight_run (const GPtrArray *argv, guint timeout_ms, BigvmPreflight *re
                    local_error->message);
       return FALSE;
     }
-  socket_path = g_build_filename (dir, "qmp.sock", NULL);
-  qmp_arg = g_strdup_printf ("unix:%s,server=on,wait=off", socket_path);
-  for (guint i = 0; i < argv->len; i++)
-    g_ptr_array_add (full, argv->pdata[i]);
-  g_ptr_array_add (full, "-S");
-  g_ptr_array_add (full, "-qmp");
-  g_ptr_array_add (full, qmp_arg);
-  g_ptr_array_add (full, NULL);
-
-  {
-    gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-    g_autoptr (BigvmQmp) qmp = bigvm_qmp_start_socket ((const char *const *) full->pdata,
-                                                       socket_path, deadline, &local_error);
-    ok = qmp != NULL && ask (qmp, ret_preflight, &local_error);
-  }
-  g_unlink (socket_path);
+  /* The guest's variables, or the template for a guest that has none
+   * yet: read-only either way. */
+  const char *vars = plan->firmware == NULL ? NULL
+                     : bigvm_nvram_check (plan->nvram, &exists, NULL) && exists ? plan->nvram
+                     : plan->firmware->vars_template;
+  g_autofree char *socket_path = g_build_filename (dir, "qmp.sock", NULL);
+  g_autoptr (GPtrArray) argv = bigvm_argv_build_preflight (plan, caps->path, qemu_args, vars,
+                                                           socket_path);
+  /* Huge pages are preallocated before QEMU answers. */
+  guint timeout_ms = probe_timeout_ms;
+  if (plan->page_size != 0)
+    timeout_ms += bigvm_plan_prealloc_seconds (plan) * 1000;
+  gboolean started = run_stopped (argv, socket_path, timeout_ms, &got, error);
   g_rmdir (dir);
-  if (!ok)
-    g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "preflight: %s%s",
-                 local_error->message, hint_for (local_error->message));
-  return ok;
+  if (!started)
+    return FALSE;
+
+  *ret_note = g_strdup_printf ("preflight: QEMU started; the guest CPU got %u physical address "
+                               "bits, vendor %s, %s1 GiB pages", got.phys_bits, got.vendor,
+                               got.pdpe1gb ? "" : "no ");
+  const char *planned_vendor = bigvm_cpu_vendor_id (plan->guest_vendor);
+  if (got.phys_bits != plan->guest_phys_bits || got.pdpe1gb != plan->guest_pdpe1gb
+      || (planned_vendor != NULL && g_strcmp0 (got.vendor, planned_vendor) != 0))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "preflight: QEMU gave the guest CPU %u bits, vendor %s and %s1 GiB pages; "
+                   "the plan was %u bits, vendor %s and %s1 GiB pages", got.phys_bits,
+                   got.vendor, got.pdpe1gb ? "" : "no ", plan->guest_phys_bits,
+                   planned_vendor != NULL ? planned_vendor : "other",
+                   plan->guest_pdpe1gb ? "" : "no ");
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -3,21 +3,18 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "plan.h"
+#include "qemu.h"
+
 #include <glib.h>
 
-typedef struct {
-  guint phys_bits;             /* the first vCPU's, as QEMU realized it */
-  gboolean host_phys_bits;
-  gboolean pdpe1gb;
-  char *vendor;
-} BigvmPreflight;
-
-void bigvm_preflight_clear (BigvmPreflight *preflight);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BigvmPreflight, bigvm_preflight_clear)
-
-/* Runs ARGV plus -S and a QMP socket in a private directory, waits until
- * QEMU answers, reads the first vCPU's properties and quits it, all within
- * TIMEOUT_MS.  A QEMU that fails to start is BIGVM_ERROR_UNAVAILABLE, with
- * what it said. */
-gboolean bigvm_preflight_run (const GPtrArray *argv, guint timeout_ms,
-                              BigvmPreflight *ret_preflight, GError **error);
+/* check --preflight: starts QEMU with PLAN's command line (argv.h
+ * bigvm_argv_build_preflight: stopped, its own QMP socket, the variable
+ * store read-only, nothing of the guest's written) plus QEMU_ARGS, allowing
+ * PROBE_TIMEOUT_MS and the time preallocation takes, reads what the first
+ * vCPU got and quits it.  *RET_NOTE says what the guest CPU got; a QEMU
+ * that fails to start, or a CPU other than the plan's, is
+ * BIGVM_ERROR_UNAVAILABLE. */
+gboolean bigvm_preflight_check (const BigvmPlan *plan, const BigvmQemuCaps *caps,
+                                const char *const *qemu_args, guint probe_timeout_ms,
+                                char **ret_note, GError **error);

@@ -29,6 +29,18 @@ parse_component (const char **p, guint *ret)
   return TRUE;
 }
 
+int
+bigvm_version_compare (const BigvmVersion *version, guint major, guint minor, guint micro)
+{
+  if (version->major != major)
+    return version->major < major ? -1 : 1;
+  if (version->minor != minor)
+    return version->minor < minor ? -1 : 1;
+  if (version->micro != micro)
+    return version->micro < micro ? -1 : 1;
+  return 0;
+}
+
 gboolean
 bigvm_qemu_parse_version (const char *output, BigvmVersion *ret_version,
                           GError **error)
@@ -106,7 +118,7 @@ bigvm_qemu_get_version (const char *path, guint timeout_ms, BigvmVersion *ret_ve
                    parse_error->message);
       return FALSE;
     }
-  if (BIGVM_VERSION_TO_CODE (version) < BIGVM_QEMU_MIN_VERSION)
+  if (bigvm_version_compare (&version, BIGVM_QEMU_MIN_MAJOR, 0, 0) < 0)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
                    "%s is QEMU %u.%u.%u; bigvm needs 5.0.0 or newer (phys-bits came "

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "host.h"
+#include "host-probe.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -11,14 +11,15 @@ typedef struct {
   guint major, minor, micro;
 } BigvmVersion;
 
-#define BIGVM_VERSION_CODE(major, minor, micro) \
-  ((major) * 1000000u + (minor) * 1000u + (micro))
-#define BIGVM_VERSION_TO_CODE(v) BIGVM_VERSION_CODE ((v).major, (v).minor, (v).micro)
+/* Below zero, zero or above as VERSION is older than, the same as or
+ * newer than MAJOR.MINOR.MICRO, component by component (no packed
+ * integer to overflow: QEMU's components are any size). */
+int bigvm_version_compare (const BigvmVersion *version, guint major, guint minor, guint micro);
 
 /* The oldest QEMU bigvm drives: x86 phys-bits came with 2.7
  * (target/i386/cpu.c), the "memory-backend" machine property, through
  * which bigvm gives every guest its RAM, with 5.0 (hw/core/machine.c). */
-#define BIGVM_QEMU_MIN_VERSION BIGVM_VERSION_CODE (5, 0, 0)
+#define BIGVM_QEMU_MIN_MAJOR 5
 
 typedef struct {
   char *name;

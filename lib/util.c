@@ -3,6 +3,7 @@
 
 #include "util.h"
 
+#include "bounds.h"
 #include "errors.h"
 
 #include <string.h>
@@ -26,15 +27,17 @@ bigvm_parse_uint (const char *text, guint64 min, guint64 max,
 
   if (!all_digits (text, strlen (text)))
     {
+      g_autofree char *shown = bigvm_echo (text);
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
-                   "\"%s\" is not a whole number", text);
+                   "\"%s\" is not a whole number", shown);
       return FALSE;
     }
   if (!g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL))
     {
+      g_autofree char *shown = bigvm_echo (text);
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                    "%s is out of range (%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT ")",
-                   text, min, max);
+                   shown, min, max);
       return FALSE;
     }
   *ret_value = value;
@@ -62,9 +65,10 @@ bigvm_parse_size (const char *text, guint64 default_unit, guint64 max,
     }
   if (!all_digits (text, len))
     {
+      g_autofree char *shown = bigvm_echo (text);
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                    "\"%s\" is not a size (a whole number, optionally with K, M, G or T)",
-                   text);
+                   shown);
       return FALSE;
     }
 
@@ -72,8 +76,9 @@ bigvm_parse_size (const char *text, guint64 default_unit, guint64 max,
   if (!g_ascii_string_to_unsigned (digits, 10, 0, max / unit, &count, NULL))
     {
       g_autofree char *limit = bigvm_format_size_human (max);
+      g_autofree char *shown = bigvm_echo (text);
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
-                   "%s is too large (at most %s)", text, limit);
+                   "%s is too large (at most %s)", shown, limit);
       return FALSE;
     }
   *ret_bytes = count * unit;
@@ -156,6 +161,44 @@ guint
 bigvm_bit_length (guint64 address)
 {
   return address == 0 ? 0 : 64 - (guint) __builtin_clzll (address);
+}
+
+char *
+bigvm_echo (const char *text)
+{
+  gsize len = strlen (text);
+  gsize cut = BIGVM_MAX_ECHO_CHARS - 20;
+
+  if (g_utf8_validate (text, len, NULL))
+    {
+      if (g_utf8_strlen (text, len) <= BIGVM_MAX_ECHO_CHARS)
+        return g_strdup (text);
+      cut = g_utf8_offset_to_pointer (text, cut) - text;
+    }
+  else if (len <= BIGVM_MAX_ECHO_CHARS)
+    return g_strdup (text);
+  return g_strdup_printf ("%.*s... (%" G_GSIZE_FORMAT " bytes)", (int) cut, text, len);
+}
+
+char *
+bigvm_escape_control (const char *text)
+{
+  GString *out = g_string_sized_new (strlen (text));
+
+  for (const char *p = text; *p != '\0';)
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+      gboolean valid = c != (gunichar) -1 && c != (gunichar) -2;
+      gsize len = valid ? (gsize) (g_utf8_next_char (p) - p) : 1;
+
+      if (valid && (c == '\n' || (c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f))))
+        g_string_append_len (out, p, len);
+      else
+        for (gsize i = 0; i < len; i++)
+          g_string_append_printf (out, "\\x%02x", (guchar) p[i]);
+      p += len;
+    }
+  return g_string_free (out, FALSE);
 }
 
 guint

@@ -38,5 +38,15 @@ char *bigvm_qemu_opt_escape (const char *value);
 /* The number of bits needed to hold ADDRESS (bit length; 0 for 0). */
 guint bigvm_bit_length (guint64 address);
 
+/* TEXT as a message echoes it: whole up to BIGVM_MAX_ECHO_CHARS
+ * characters, otherwise its start and how long it is, so that a 200 KB
+ * key or line does not fill the terminal. */
+char *bigvm_echo (const char *text);
+
+/* TEXT for a terminal: C0 controls but newline, DEL, C1 controls
+ * (U+0080..U+009F) and bytes that are not UTF-8 as \xHH, so that a file
+ * name or flavor value is shown, never obeyed. */
+char *bigvm_escape_control (const char *text);
+
 /* Edit distance, for "did you mean" suggestions. */
 guint bigvm_edit_distance (const char *a, const char *b);

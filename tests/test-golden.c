@@ -1,6 +1,7 @@
 /* Golden tests: each tests/golden/NAME.flavor beside the exact command
- * line (NAME.args) or refusal (NAME.err) the library makes of it for a
- * fixed host and QEMU.  BIGVM_TEST_REGENERATE=1 rewrites the expectations.
+ * line (NAME.args) or refusal (NAME.err), warnings first, that `bigvm
+ * show` makes of it for a fixed host and QEMU: the same pipeline call.
+ * BIGVM_TEST_REGENERATE=1 rewrites the expectations.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
@@ -8,10 +9,12 @@
 
 #include "argv.h"
 #include "errors.h"
+#include "pipeline.h"
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *
 golden_dir (void)
@@ -92,7 +95,18 @@ read_header (const char *text, const char **host, const char **sysroot,
     }
 }
 
-/* What the library makes of one flavor: a command line, or a refusal. */
+/* TEXT with every FROM replaced by TO. */
+static char *
+replace_all (const char *text, const char *from, const char *to)
+{
+  g_auto (GStrv) parts = g_strsplit (text, from, -1);
+  return g_strjoinv (to, parts);
+}
+
+/* What `bigvm show` makes of one flavor, through the same pipeline, for a
+ * fixed host, QEMU and firmware: its warnings, then the command line or
+ * the refusal.  The flavor is read from the golden directory under its
+ * own name; file names in the output say /flavors for that directory. */
 static char *
 run_case (const char *name, gboolean *ret_refused)
 {
@@ -100,45 +114,49 @@ run_case (const char *name, gboolean *ret_refused)
   g_autofree char *file = g_strconcat (name, ".flavor", NULL);
   g_autofree char *path = g_build_filename (dir, file, NULL);
   g_autofree char *text = NULL;
-  gsize len;
+  g_autofree char *cwd = g_get_current_dir ();
   const char *host_name;
   const char *sysroot;
-  BigvmPlanOptions options = { .accel = BIGVM_ACCEL_TCG, .nvram_dir = "/state/bigvm" };
-  g_autoptr (GError) error = NULL;
+  BigvmPlanOptions options;
 
-  ck_assert (g_file_get_contents (path, &text, &len, NULL));
+  ck_assert (g_file_get_contents (path, &text, NULL, NULL));
   read_header (text, &host_name, &sysroot, &options);
-
-  g_autoptr (BigvmFlavor) flavor = bigvm_flavor_parse (file, "/flavors", text, len, &error);
-  g_autoptr (BigvmHost) host = test_host_new (host_name);
-  g_autofree char *root = sysroot != NULL ? g_build_filename (test_srcdir (), "data", "sysroot",
-                                                              sysroot, NULL) : NULL;
-  if (root != NULL)
-    bigvm_host_read_system (host, root);
-  g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
-  g_autoptr (GPtrArray) firmware = test_firmware_new ();
-  g_autoptr (BigvmPlan) plan = flavor == NULL ? NULL
-    : bigvm_plan_new (flavor, host, caps, firmware, &options, &error);
-
-  *ret_refused = plan == NULL;
-  if (plan == NULL)
-    return g_strdup_printf ("exit %d\n%s\n", bigvm_error_exit_status (error), error->message);
-
-  /* What the host lacks, as show reports it. */
-  g_autoptr (GError) short_host = NULL;
-  if (!bigvm_plan_check_capacity (plan, flavor, host, &short_host))
+  BigvmHost *host = test_host_new (host_name);
+  if (sysroot != NULL)
     {
-      g_auto (GStrv) lines = g_strsplit (short_host->message, "\n", -1);
-      for (char **line = lines; *line != NULL; line++)
-        g_ptr_array_add (plan->warnings, g_strdup (*line));
+      g_autofree char *root = g_build_filename (test_srcdir (), "data", "sysroot", sysroot, NULL);
+      bigvm_host_read_system (host, root);
     }
+  BigvmPipelineInput input = {
+    .flavor_path = file,
+    .purpose = BIGVM_PURPOSE_SHOW,
+    .accel = options.accel,
+    .sparse_ram = options.sparse_ram,
+    .state_dir = "/state/bigvm",
+    .host = host,
+    .caps = test_caps_new (),
+    .firmware = test_firmware_new (),
+  };
+  /* Relative, so that messages name the flavor as the golden files do. */
+  ck_assert (chdir (dir) == 0);
+  g_autoptr (BigvmPipeline) p = bigvm_pipeline_new (&input);
+  ck_assert (chdir (cwd) == 0);
+
   GString *out = g_string_new (NULL);
-  for (guint i = 0; i < plan->warnings->len; i++)
-    g_string_append_printf (out, "warning: %s\n", (char *) plan->warnings->pdata[i]);
-  g_autoptr (GPtrArray) argv = bigvm_argv_build (plan, caps->path, NULL);
-  g_autofree char *pretty = pretty_argv (argv);
-  g_string_append (out, pretty);
-  return g_string_free (out, FALSE);
+  *ret_refused = p->refusal != NULL;
+  if (p->refusal != NULL)
+    g_string_append_printf (out, "exit %d\n", bigvm_error_exit_status (p->refusal));
+  for (guint i = 0; i < p->warnings->len; i++)
+    g_string_append_printf (out, "warning: %s\n", (char *) p->warnings->pdata[i]);
+  if (p->refusal != NULL)
+    g_string_append_printf (out, "%s\n", p->refusal->message);
+  else
+    {
+      g_autofree char *pretty = pretty_argv (p->argv);
+      g_string_append (out, pretty);
+    }
+  g_autofree char *got = g_string_free (out, FALSE);
+  return replace_all (got, dir, "/flavors");
 }
 
 static GPtrArray *cases;

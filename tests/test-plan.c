@@ -4,6 +4,7 @@
 #include "tests.h"
 
 #include "errors.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -270,12 +271,74 @@ START_TEST (test_capacity)
 }
 END_TEST
 
-START_TEST (test_warnings_carried)
+/* Nova's even split (nova/virt/hardware.py _get_numa_topology_auto). */
+START_TEST (test_numa_even_split)
 {
   Setup setup = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG };
-  g_autoptr (BigvmPlan) plan = plan_for (BASE "hw:cpu_policy = dedicated\n", &setup, NULL);
-  ck_assert_uint_eq (plan->warnings->len, 1);
-  ck_assert (strstr (plan->warnings->pdata[0], "hw:cpu_policy") != NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BigvmPlan) plan = plan_for (BASE "hw:numa_nodes = 2\n", &setup, &error);
+
+  ck_assert_msg (plan != NULL, "%s", error ? error->message : "");
+  ck_assert (plan->numa);
+  ck_assert_uint_eq (plan->mem_backends->len, 2);
+  for (guint n = 0; n < 2; n++)
+    {
+      const BigvmMemBackend *backend = plan->mem_backends->pdata[n];
+      ck_assert_uint_eq (backend->size, 32 * BIGVM_GiB);
+      ck_assert_uint_eq (backend->cpus->len, 4);
+      ck_assert_uint_eq (g_array_index (backend->cpus, guint, 0), 4 * n);
+    }
+}
+END_TEST
+
+/* Nova's choices (nova/virt/hardware.py _get_desirable_cpu_topologies). */
+START_TEST (test_topology)
+{
+  static const struct { const char *given; guint s, c, t; } cases[] = {
+    { "", 0, 0, 0 },
+    { "hw:cpu_sockets = 2\n", 2, 4, 1 },
+    { "hw:cpu_cores = 2\n", 4, 2, 1 },
+    { "hw:cpu_threads = 2\n", 4, 1, 2 },
+    { "hw:cpu_sockets = 2\nhw:cpu_cores = 2\n", 2, 2, 2 },
+    { "hw:cpu_sockets = 1\nhw:cpu_cores = 4\nhw:cpu_threads = 2\n", 1, 4, 2 },
+  };
+  Setup setup = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strconcat (BASE, cases[i].given, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BigvmPlan) plan = plan_for (text, &setup, &error);
+      ck_assert_msg (plan != NULL, "%s", error ? error->message : "");
+      ck_assert_msg (plan->sockets == cases[i].s && plan->cores == cases[i].c
+                     && plan->threads == cases[i].t, "%s-> %u:%u:%u", cases[i].given,
+                     plan->sockets, plan->cores, plan->threads);
+    }
+}
+END_TEST
+
+/* What the planner decides and cannot: refused with the flavor's key. */
+static const struct { const char *text; const char *message; } undecidable[] = {
+  { "name = x\nram = 1025M\nvcpus = 1\nhw:mem_page_size = 1GB\n",
+    "test.flavor:4: hw:mem_page_size: ram is not a whole number of 1 GiB pages" },
+  { BASE "hw:numa_nodes = 3\n",
+    "test.flavor:4: hw:numa_nodes: 8 vCPUs and 65536 MiB do not split evenly over 3 nodes; "
+    "assign them with hw:numa_cpus.N and hw:numa_mem.N" },
+  { "name = x\nram = 4G\nvcpus = 2\nhw:mem_page_size = 2MB\nhw:numa_nodes = 2\n"
+    "hw:numa_cpus.0 = 0\nhw:numa_mem.0 = 1025\nhw:numa_cpus.1 = 1\nhw:numa_mem.1 = 3071\n",
+    "test.flavor:4: hw:mem_page_size: node 0's memory is not a whole number of 2 MiB pages" },
+  { BASE "hw:cpu_sockets = 3\n",
+    "test.flavor:4: hw:cpu_sockets: sockets x cores x threads cannot make 8 vCPUs with the values "
+    "given" },
+  { BASE "hw:cpu_sockets = 2\nhw:cpu_cores = 2\nhw:cpu_threads = 4\n",
+    "test.flavor:4: hw:cpu_sockets: sockets x cores x threads cannot make 8 vCPUs with the values "
+    "given" },
+};
+
+START_TEST (test_undecidable)
+{
+  Setup setup = { .kvm = BIGVM_KVM_FROM_DUMP, .accel = BIGVM_ACCEL_TCG };
+  assert_refused (undecidable[_i].text, &setup, BIGVM_ERROR_FLAVOR, undecidable[_i].message);
 }
 END_TEST
 
@@ -292,7 +355,9 @@ suite_plan (void)
   tcase_add_test (tc, test_host_model_needs_kvm);
   tcase_add_test (tc, test_qemu_versions);
   tcase_add_test (tc, test_uefi);
-  tcase_add_test (tc, test_warnings_carried);
+  tcase_add_test (tc, test_numa_even_split);
+  tcase_add_test (tc, test_topology);
+  tcase_add_loop_test (tc, test_undecidable, 0, G_N_ELEMENTS (undecidable));
   tcase_add_test (tc, test_capacity);
   suite_add_tcase (s, tc);
   return s;

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "flavor.h"
-#include "host.h"
+#include "host-probe.h"
 #include "plan.h"
 #include "qemu.h"
 
@@ -21,6 +21,7 @@ Suite *suite_firmware (void);
 Suite *suite_plan (void);
 Suite *suite_argv (void);
 Suite *suite_nvram (void);
+Suite *suite_pipeline (void);
 Suite *suite_golden (void);
 
 /* tests/ in the source tree. */

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "host.h"
+#include "host-probe.h"
 
 #include <stdint.h>
 #include <stdio.h>
