@@ -4,6 +4,7 @@
 #include "firmware.h"
 
 #include "errors.h"
+#include "flavor.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -111,10 +112,19 @@ parse_mapping (BigvmFirmware *firmware, JsonObject *mapping, GError **error)
   if (code == NULL || vars == NULL)
     return shape_error (error, firmware->path,
                         "flash mapping without executable and nvram-template filenames");
+  /* firmware.json's FlashFormat is raw or qcow2, raw when left out; the
+   * value goes onto -drive, so nothing else may pass. */
+  const char *code_format = get_string (executable, "format") ?: "raw";
+  const char *vars_format = get_string (nvram, "format") ?: "raw";
+  BigvmDiskFormat format;
+  if (!bigvm_disk_format_parse (code_format, &format)
+      || !bigvm_disk_format_parse (vars_format, &format))
+    return shape_error (error, firmware->path,
+                        "a flash format is neither raw nor qcow2 (firmware.json FlashFormat)");
   firmware->code = g_strdup (code);
-  firmware->code_format = g_strdup (get_string (executable, "format") ?: "raw");
+  firmware->code_format = g_strdup (code_format);
   firmware->vars_template = g_strdup (vars);
-  firmware->vars_format = g_strdup (get_string (nvram, "format") ?: "raw");
+  firmware->vars_format = g_strdup (vars_format);
   return TRUE;
 }
 
@@ -138,7 +148,8 @@ bigvm_firmware_parse (const char *path, const char *data, gsize len, GError **er
       shape_error (error, path, json_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* An empty document (blanks only) parses with no root at all. */
+  if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       shape_error (error, path, "not a JSON object");
       return NULL;
@@ -204,7 +215,7 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-bigvm_firmware_load (const char *const *dirs, GError **error)
+bigvm_firmware_load (const char *const *dirs, GPtrArray *warnings)
 {
   /* file name -> path of the winning file ("" when an empty file masks it) */
   g_autoptr (GHashTable) chosen = g_hash_table_new_full (g_str_hash, g_str_equal,
@@ -238,23 +249,28 @@ bigvm_firmware_load (const char *const *dirs, GError **error)
       gsize len;
       g_autoptr (GError) read_error = NULL;
 
+      /* A descriptor bigvm cannot use is skipped and named: one broken
+       * file (another architecture's, say) does not stop every UEFI guest.
+       * It still hides its name in lower-priority directories, as an
+       * empty file does: it may have been put there to mask one. */
+      BigvmFirmware *firmware = NULL;
+      g_autoptr (GError) problem = NULL;
       if (!g_file_get_contents (path, &data, &len, &read_error))
-        {
-          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                       "cannot read firmware descriptor %s", read_error->message);
-          return NULL;
-        }
-      if (len == 0)
+        problem = g_error_new (BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                               "cannot read firmware descriptor %s", read_error->message);
+      else if (len == 0)
         continue;  /* firmware.json: an empty file hides the same name */
-      if (len > MAX_DESCRIPTOR_BYTES)
-        {
-          shape_error (error, path, "larger than 1 MiB");
-          return NULL;
-        }
-
-      BigvmFirmware *firmware = bigvm_firmware_parse (path, data, len, error);
+      else if (len > MAX_DESCRIPTOR_BYTES)
+        shape_error (&problem, path, "larger than 1 MiB");
+      else
+        firmware = bigvm_firmware_parse (path, data, len, &problem);
       if (firmware == NULL)
-        return NULL;
+        {
+          g_ptr_array_add (warnings, g_strdup_printf ("%s; skipped, and it still hides any "
+                                                      "%s of lower priority",
+                                                      problem->message, (char *) names[i]));
+          continue;
+        }
       if (firmware->code != NULL)
         {
           firmware->code_exists = g_file_test (firmware->code, G_FILE_TEST_IS_REGULAR);

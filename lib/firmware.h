@@ -28,9 +28,10 @@ GStrv bigvm_firmware_search_dirs (void);
 /* Reads every *.json descriptor in DIRS (NULL-terminated, lowest priority
  * first) as firmware.json says: a file overrides the same name in an
  * earlier directory, an empty file hides it, and the result is sorted by
- * file name, which is the priority order.  A descriptor that is not valid
- * JSON of the right shape is an error (BIGVM_ERROR_UNAVAILABLE). */
-GPtrArray *bigvm_firmware_load (const char *const *dirs, GError **error);
+ * file name, which is the priority order.  A descriptor that cannot be
+ * read or is not valid JSON of the right shape is skipped with a line in
+ * WARNINGS naming it; it still hides its name. */
+GPtrArray *bigvm_firmware_load (const char *const *dirs, GPtrArray *warnings);
 
 /* Parses one descriptor (pure).  PATH names it in messages. */
 BigvmFirmware *bigvm_firmware_parse (const char *path, const char *data, gsize len,

@@ -12,7 +12,7 @@ typedef struct {
   BigvmPipeline *out;
   BigvmPipelineInput *in;
   BigvmAccel accel;            /* the accelerator the guest will use */
-  GPtrArray *cache_warnings;
+  GPtrArray *machine_warnings;
   GPtrArray *host_short;       /* what the host lacks, when it is only a warning */
 } Run;
 
@@ -95,7 +95,7 @@ probe_qemu (Run *run, GError **error)
         return FALSE;
       p->caps = bigvm_cache_get_caps (qemu, accel, models,
                                       run->in->cache_dir ?: default_dir,
-                                      run->in->probe_timeout_ms, run->cache_warnings, &probed,
+                                      run->in->probe_timeout_ms, run->machine_warnings, &probed,
                                       error);
       if (p->caps == NULL)
         return FALSE;
@@ -107,23 +107,22 @@ probe_qemu (Run *run, GError **error)
   return TRUE;
 }
 
-static gboolean
-load_firmware (Run *run, GError **error)
+static void
+load_firmware (Run *run)
 {
   BigvmPipeline *p = run->out;
 
   if (p->firmware != NULL)
-    return TRUE;
+    return;
   if (p->flavor->firmware != BIGVM_FIRMWARE_UEFI)
     {
       p->firmware = g_ptr_array_new ();
-      return TRUE;
+      return;
     }
   g_auto (GStrv) default_dirs = run->in->firmware_dirs == NULL
                                 ? bigvm_firmware_search_dirs () : NULL;
   p->firmware = bigvm_firmware_load (run->in->firmware_dirs
-                                     ?: (const char *const *) default_dirs, error);
-  return p->firmware != NULL;
+                                     ?: (const char *const *) default_dirs, run->machine_warnings);
 }
 
 static gboolean
@@ -186,7 +185,8 @@ run_stages (Run *run)
     return;
   if (!probe_host (run, error) || !probe_qemu (run, error) || p->flavor == NULL)
     return;
-  if (!load_firmware (run, error) || !make_plan (run, error) || !check_capacity (run, error))
+  load_firmware (run);
+  if (!make_plan (run, error) || !check_capacity (run, error))
     return;
   p->argv = bigvm_argv_build (p->plan, p->caps->path, run->in->qemu_args);
 }
@@ -202,9 +202,9 @@ BigvmPipeline *
 bigvm_pipeline_new (BigvmPipelineInput *input)
 {
   BigvmPipeline *p = g_new0 (BigvmPipeline, 1);
-  g_autoptr (GPtrArray) cache_warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) machine_warnings = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) host_short = g_ptr_array_new_with_free_func (g_free);
-  Run run = { p, input, BIGVM_ACCEL_TCG, cache_warnings, host_short };
+  Run run = { p, input, BIGVM_ACCEL_TCG, machine_warnings, host_short };
 
   p->notes = g_ptr_array_new_with_free_func (g_free);
   p->warnings = g_ptr_array_new_with_free_func (g_free);
@@ -218,7 +218,7 @@ bigvm_pipeline_new (BigvmPipelineInput *input)
    * planner's, then what the machine could not do. */
   append_all (p->warnings, p->flavor != NULL ? p->flavor->warnings : NULL);
   append_all (p->warnings, p->plan != NULL ? p->plan->warnings : NULL);
-  append_all (p->warnings, cache_warnings);
+  append_all (p->warnings, machine_warnings);
   append_all (p->warnings, host_short);
   return p;
 }

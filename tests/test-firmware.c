@@ -77,7 +77,7 @@ START_TEST (test_precedence)
   const char *dirs[] = { share, etc, user, "/nonexistent/firmware", NULL };
   g_autofree char *a = descriptor ("share-10"), *b = descriptor ("share-20"), *c = descriptor ("share-30");
   g_autofree char *b2 = descriptor ("etc-20"), *z = descriptor ("user-05");
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
 
   put (share, "10-a.json", a);
   put (share, "20-b.json", b);
@@ -87,8 +87,8 @@ START_TEST (test_precedence)
   put (etc, "30-c.json", "");
   put (user, "05-z.json", z);
 
-  g_autoptr (GPtrArray) firmware = bigvm_firmware_load (dirs, &error);
-  ck_assert_msg (firmware != NULL, "%s", error ? error->message : "");
+  g_autoptr (GPtrArray) firmware = bigvm_firmware_load (dirs, warnings);
+  ck_assert_uint_eq (warnings->len, 0);
   ck_assert_uint_eq (firmware->len, 3);
   ck_assert_str_eq (description (firmware, 0), "user-05");
   ck_assert_str_eq (description (firmware, 1), "share-10");
@@ -98,7 +98,7 @@ START_TEST (test_precedence)
   /* The user's copy of a name wins over /etc and /usr/share. */
   g_autofree char *mine = descriptor ("user-20");
   put (user, "20-b.json", mine);
-  g_autoptr (GPtrArray) again = bigvm_firmware_load (dirs, &error);
+  g_autoptr (GPtrArray) again = bigvm_firmware_load (dirs, warnings);
   ck_assert_str_eq (description (again, 2), "user-20");
   test_tmpdir_remove (root);
 }
@@ -133,6 +133,15 @@ START_TEST (test_malformed)
     "{\"interface-types\": [\"uefi\"], \"mapping\": {\"device\": 7}, \"targets\": []}",
     "{\"interface-types\": [\"uefi\"], \"mapping\": {\"device\": \"memory\"}, \"targets\": {}}",
     "{\"interface-types\": [\"uefi\"], \"mapping\": {\"device\": \"memory\"}, \"targets\": [{\"architecture\": 1}]}",
+    /* No root at all: json_parser_get_root() is NULL. */
+    "", "\n", " \t\n",
+    /* A format that would go onto -drive as it is. */
+    "{\"interface-types\": [\"uefi\"], \"mapping\": {\"device\": \"flash\", \"executable\": "
+    "{\"filename\": \"/c\", \"format\": \"raw,file=/etc/shadow\"}, \"nvram-template\": "
+    "{\"filename\": \"/v\"}}, \"targets\": []}",
+    "{\"interface-types\": [\"uefi\"], \"mapping\": {\"device\": \"flash\", \"executable\": "
+    "{\"filename\": \"/c\"}, \"nvram-template\": {\"filename\": \"/v\", \"format\": \"vmdk\"}}, "
+    "\"targets\": []}",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
@@ -146,14 +155,29 @@ START_TEST (test_malformed)
                      "%s", error->message);
     }
 
-  /* One broken file stops the load: it names the file. */
-  g_autofree char *dir = test_tmpdir_new ();
-  const char *dirs[] = { dir, NULL };
-  g_autoptr (GError) error = NULL;
-  put (dir, "50-broken.json", "{\"description\": ");
-  ck_assert_ptr_null (bigvm_firmware_load (dirs, &error));
-  ck_assert (strstr (error->message, "50-broken.json: not a firmware descriptor") != NULL);
-  test_tmpdir_remove (dir);
+  /* A broken file is skipped and named; the others load, and it still
+   * hides the same name of lower priority. */
+  g_autofree char *root = test_tmpdir_new ();
+  g_autofree char *share = g_build_filename (root, "share", NULL);
+  g_autofree char *etc = g_build_filename (root, "etc", NULL);
+  const char *dirs[] = { share, etc, NULL };
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *good = descriptor ("share-40");
+  g_autofree char *hidden = descriptor ("share-50");
+  g_mkdir (share, 0700);
+  g_mkdir (etc, 0700);
+  put (share, "40-good.json", good);
+  put (share, "50-broken.json", hidden);
+  put (etc, "50-broken.json", "\n");
+  g_autoptr (GPtrArray) firmware = bigvm_firmware_load (dirs, warnings);
+  ck_assert_uint_eq (firmware->len, 1);
+  ck_assert_str_eq (description (firmware, 0), "share-40");
+  ck_assert_uint_eq (warnings->len, 1);
+  ck_assert_msg (strstr (warnings->pdata[0], "etc/50-broken.json: not a firmware descriptor: ")
+                 != NULL && strstr (warnings->pdata[0], "; skipped, and it still hides any "
+                                    "50-broken.json of lower priority") != NULL,
+                 "%s", (char *) warnings->pdata[0]);
+  test_tmpdir_remove (root);
 }
 END_TEST
 

@@ -10,6 +10,8 @@
 int
 main (void)
 {
+  /* A GLib critical or warning is a bug, never only a log line. */
+  g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
   /* Hermetic: no locale, user directories or QEMU from the caller. */
   setlocale (LC_ALL, "C");
   g_setenv ("HOME", "/nonexistent/bigvm-test-home", TRUE);

@@ -69,9 +69,17 @@ fault "descriptor with a missing code file" 69 "10-missing-code.json names /none
 descriptor /usr/share/OVMF/OVMF_CODE_4M.fd /nonexistent/VARS.fd > "$fw/10-missing-code.json"
 fault "descriptor with a missing template" 69 "names /nonexistent/VARS.fd, which does not exist" \
   "$BIGVM" run --qemu="$qemu" --accel=tcg "$uefi"
+# A broken descriptor is skipped with a warning naming it; here no other
+# is left, so the guest is refused for want of one.
 echo '{"interface-types": ' > "$fw/10-missing-code.json"
-fault "malformed descriptor" 69 "10-missing-code.json: not a firmware descriptor" \
+fault "malformed descriptor" 69 "warning: .*10-missing-code.json: not a firmware descriptor: .*; skipped" \
   "$BIGVM" show --qemu="$qemu" --accel=tcg "$uefi"
+grep -q "no QEMU firmware descriptor offers UEFI" "$scratch/err" || fail "malformed descriptor: $(cat "$scratch/err")"
+# A descriptor holding only a newline: the same, and no GLib critical.
+echo > "$fw/10-missing-code.json"
+fault "descriptor of one newline" 69 "10-missing-code.json: not a firmware descriptor: not a JSON object; skipped" \
+  "$BIGVM" show --qemu="$qemu" --accel=tcg "$uefi"
+grep -q CRITICAL "$scratch/err" && fail "a GLib critical reached the operator: $(cat "$scratch/err")"
 rm "$fw/10-missing-code.json"
 fault "no matching descriptor" 69 "no QEMU firmware descriptor offers UEFI" \
   "$BIGVM" show --qemu="$qemu" --accel=tcg "$uefi"
