@@ -6,6 +6,7 @@
 #include "argv.h"
 #include "cache.h"
 #include "errors.h"
+#include "files.h"
 
 /* Where the stages leave what they found on the way. */
 typedef struct {
@@ -175,6 +176,23 @@ check_capacity (Run *run, GError **error)
   return TRUE;
 }
 
+/* The files the guest names, for run and check, which are about to open
+ * them; show only prints their names. */
+static gboolean
+check_files (Run *run, GError **error)
+{
+  const BigvmPlan *plan = run->out->plan;
+
+  if (run->in->purpose != BIGVM_PURPOSE_RUN)
+    return TRUE;
+  if (!bigvm_files_check (plan, run->out->flavor, error))
+    return FALSE;
+  if (plan->disks->len > 0 || plan->cdrom != NULL || plan->firmware != NULL
+      || plan->qmp != NULL || plan->pidfile != NULL)
+    note (run, "files: the guest's disks, variable store and directories are there to use");
+  return TRUE;
+}
+
 static void
 run_stages (Run *run)
 {
@@ -186,7 +204,7 @@ run_stages (Run *run)
   if (!probe_host (run, error) || !probe_qemu (run, error) || p->flavor == NULL)
     return;
   load_firmware (run);
-  if (!make_plan (run, error) || !check_capacity (run, error))
+  if (!make_plan (run, error) || !check_capacity (run, error) || !check_files (run, error))
     return;
   p->argv = bigvm_argv_build (p->plan, p->caps->path, run->in->qemu_args);
 }

@@ -30,6 +30,7 @@ main (void)
   srunner_add_suite (runner, suite_argv ());
   srunner_add_suite (runner, suite_nvram ());
   srunner_add_suite (runner, suite_cache ());
+  srunner_add_suite (runner, suite_files ());
   srunner_add_suite (runner, suite_pipeline ());
   srunner_add_suite (runner, suite_golden ());
   srunner_run_all (runner, CK_NORMAL);
