@@ -3,6 +3,7 @@
 
 #include "host-probe.h"
 
+#include "bounds.h"
 #include "errors.h"
 
 #include <errno.h>
@@ -316,6 +317,21 @@ bigvm_host_find_pool (GArray *pools, guint64 page_size)
   return NULL;
 }
 
+/* No x86 CPU has more than 52 physical address bits (bounds.h); a dump
+ * that says so is not of a real CPU, and planning with its figure would
+ * give guests bits no host has. */
+static gboolean
+check_phys_bits (BigvmHost *host, int code, GError **error)
+{
+  if (host->phys_bits <= BIGVM_MAX_PHYS_BITS)
+    return TRUE;
+  g_set_error (error, BIGVM_ERROR, code, "%s: CPUID 0x80000008 reports %u physical address "
+               "bits; x86 CPUs have at most %d", host->source, host->phys_bits,
+               BIGVM_MAX_PHYS_BITS);
+  bigvm_host_free (host);
+  return FALSE;
+}
+
 BigvmHost *
 bigvm_host_probe (const char *root, gboolean kvm, GError **error)
 {
@@ -329,6 +345,8 @@ bigvm_host_probe (const char *root, gboolean kvm, GError **error)
       return NULL;
     }
   BigvmHost *host = bigvm_host_from_cpuid (&raw, "this host");
+  if (!check_phys_bits (host, BIGVM_ERROR_UNAVAILABLE, error))
+    return NULL;
   if (kvm)
     probe_kvm (host);
   else
@@ -385,7 +403,10 @@ bigvm_host_from_dump (const char *path, GError **error)
                    "\"basic_cpuid[0]=...\", from cpuid_serialize_raw_data)", path);
       return NULL;
     }
-  return bigvm_host_from_cpuid (&raw, path);
+  BigvmHost *host = bigvm_host_from_cpuid (&raw, path);
+  if (!check_phys_bits (host, BIGVM_ERROR_NO_INPUT, error))
+    return NULL;
+  return host;
 }
 
 void

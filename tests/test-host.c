@@ -68,6 +68,27 @@ START_TEST (test_dump_round_trip)
 }
 END_TEST
 
+/* A dump with more physical address bits than x86 has is no real CPU's. */
+START_TEST (test_dump_too_many_bits)
+{
+  g_autofree char *dir = test_tmpdir_new ();
+  g_autofree char *path = g_build_filename (dir, "odd.test", NULL);
+  struct cpu_raw_data_t raw;
+  TestCpu cpu = { "GenuineIntel", 60, 0, 0, TRUE, TRUE, TRUE, FALSE, "Odd" };
+  g_autoptr (GError) error = NULL;
+
+  test_cpuid_fill (&raw, &cpu);
+  ck_assert_int_eq (cpuid_serialize_raw_data (&raw, path), 0);
+  g_autoptr (BigvmHost) host = bigvm_host_from_dump (path, &error);
+  ck_assert_ptr_null (host);
+  ck_assert (g_error_matches (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT));
+  g_autofree char *want = g_strdup_printf ("%s: CPUID 0x80000008 reports 60 physical address "
+                                           "bits; x86 CPUs have at most 52", path);
+  ck_assert_str_eq (error->message, want);
+  test_tmpdir_remove (dir);
+}
+END_TEST
+
 START_TEST (test_dump_unreadable)
 {
   g_autofree char *dir = test_tmpdir_new ();
@@ -239,6 +260,7 @@ suite_host (void)
   tcase_add_test (tc, test_from_cpuid);
   tcase_add_test (tc, test_leaf_limits);
   tcase_add_test (tc, test_dump_round_trip);
+  tcase_add_test (tc, test_dump_too_many_bits);
   tcase_add_test (tc, test_dump_unreadable);
   tcase_add_loop_test (tc, test_shared_dump, 0, G_N_ELEMENTS (shared_dumps));
   tcase_add_test (tc, test_live_probe);
