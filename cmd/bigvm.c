@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "explain.h"
 #include "host-report.h"
+#include "launch.h"
 #include "nvram.h"
 #include "pipeline.h"
 #include "preflight.h"
@@ -257,23 +258,20 @@ static int
 cmd_run (const char *flavor, char **qemu_args)
 {
   g_autoptr (BigvmPipeline) p = pipeline (flavor, BIGVM_PURPOSE_RUN, qemu_args);
+  g_autoptr (GPtrArray) notes = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
-  g_autofree char *nvram = NULL;
-  const BigvmPlan *plan;
 
   report (p, TRUE);
-  plan = p->plan;
-  if (!bigvm_nvram_prepare (plan, TRUE, &nvram, &error))
+  if (!bigvm_launch_prepare (p, notes, &error))
     refuse (error);
-  print_note (nvram);
-  if (plan->page_size != 0 && !opt_quiet)
+  print_notes (notes);
+  g_autofree char *prealloc = bigvm_launch_prealloc_message (p->plan);
+  if (prealloc != NULL && !opt_quiet)
     {
-      g_autofree char *ram = bigvm_format_size_human (plan->ram_bytes);
-      g_autofree char *page = bigvm_format_size_exact (plan->page_size);
-      fprintf (stderr, "bigvm: QEMU preallocates %s in %" G_GUINT64_FORMAT " pages of %s "
-               "with %u threads before the guest starts: up to about %" G_GUINT64_FORMAT
-               " s\n", ram, plan->ram_bytes / plan->page_size, page, plan->prealloc_threads,
-               bigvm_plan_prealloc_seconds (plan));
+      print_lines (stderr, "bigvm: ", prealloc);
+      fflush (stderr);
+      if (!bigvm_launch_watch_prealloc (p->plan, STDERR_FILENO, &error))
+        refuse (error);
     }
   g_ptr_array_add (p->argv, NULL);
   const char *qemu = p->argv->pdata[0];

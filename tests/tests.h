@@ -22,6 +22,7 @@ Suite *suite_plan (void);
 Suite *suite_argv (void);
 Suite *suite_nvram (void);
 Suite *suite_files (void);
+Suite *suite_prealloc (void);
 Suite *suite_pipeline (void);
 Suite *suite_golden (void);
 
