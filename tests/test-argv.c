@@ -41,6 +41,38 @@ START_TEST (test_shell_quoting)
 }
 END_TEST
 
+/* Control characters and bytes that are not UTF-8 never reach a terminal
+ * raw: bash's $'...' gives back the very bytes. */
+START_TEST (test_shell_raw_bytes)
+{
+  g_autoptr (GPtrArray) argv = words ("/usr/bin/qemu", "file=/vm/\033[2Jx.img", "tab\there",
+                                      "latin1-caf\351", "it's\\\n", "\302\233csi", "ok-\303\251",
+                                      NULL);
+  g_autofree char *line = bigvm_argv_to_shell (argv);
+
+  ck_assert_str_eq (line, "/usr/bin/qemu $'file=/vm/\\x1b[2Jx.img' $'tab\\x09here' "
+                          "$'latin1-caf\\xe9' $'it\\'s\\\\\\x0a' $'\\xc2\\x9bcsi' 'ok-\303\251'");
+  for (const char *p = line; *p != '\0'; p++)
+    ck_assert_msg ((guchar) *p >= 0x20 && *p != 0x7f, "raw byte 0x%02x in %s", (guchar) *p, line);
+}
+END_TEST
+
+/* JSON text is UTF-8: a word that is not is the array of its bytes, and
+ * the document parses. */
+START_TEST (test_json_not_utf8)
+{
+  g_autoptr (GPtrArray) argv = words ("/usr/bin/qemu", "file=caf\351.img", NULL);
+  g_autoptr (GPtrArray) warnings = words ("caf\351.flavor: ignored", NULL);
+  g_autofree char *json = bigvm_argv_to_json (argv, warnings);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  ck_assert_msg (g_utf8_validate (json, -1, NULL), "%s", json);
+  ck_assert_msg (json_parser_load_from_data (parser, json, -1, NULL), "%s", json);
+  ck_assert_str_eq (json, "{\"argv\":[\"/usr/bin/qemu\",[102,105,108,101,61,99,97,102,233,46,105,"
+                          "109,103]],\"warnings\":[\"caf\357\277\275.flavor: ignored\"]}");
+}
+END_TEST
+
 START_TEST (test_json)
 {
   g_autoptr (GPtrArray) argv = words ("/usr/bin/qemu", "-name", "guest=\"q\"\n", NULL);
@@ -256,6 +288,8 @@ suite_argv (void)
   tc = tcase_create ("show");
   tcase_add_test (tc, test_shell_quoting);
   tcase_add_test (tc, test_json);
+  tcase_add_test (tc, test_shell_raw_bytes);
+  tcase_add_test (tc, test_json_not_utf8);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -250,6 +250,44 @@ START_TEST (test_all_errors_reported)
 }
 END_TEST
 
+/* A hostile flavor: a 200 KB key, value or line is summed up, not
+ * echoed; 20,000 bad lines make 20 lines and a count. */
+START_TEST (test_huge_input_short_messages)
+{
+  g_autofree char *big = g_strnfill (200000, 'x');
+  g_autofree char *key = g_strdup_printf (BASE "%s = 1\n", big);
+  g_autofree char *value = g_strdup_printf (BASE "hw:maxphysaddr_mode = %s\n", big);
+  g_autofree char *line = g_strdup_printf (BASE "%s\n", big);
+  const char *texts[] = { key, value, line };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autofree char *message = test_flavor_error (texts[i], BIGVM_ERROR_FLAVOR);
+      ck_assert_msg (strlen (message) < 200, "%zu bytes: %.300s", strlen (message), message);
+      ck_assert_msg (strstr (message, "... (200000 bytes)") != NULL
+                     || strstr (message, "... (200004 bytes)") != NULL, "%s", message);
+    }
+
+  GString *many = g_string_new (BASE);
+  for (guint i = 0; i < 20000; i++)
+    g_string_append_printf (many, "bigvm:unknown%u = 1\n", i);
+  g_autofree char *text = g_string_free (many, FALSE);
+  g_autofree char *message = test_flavor_error (text, BIGVM_ERROR_FLAVOR);
+  g_auto (GStrv) lines = g_strsplit (message, "\n", -1);
+  ck_assert_uint_eq (g_strv_length (lines), 21);
+  ck_assert_str_eq (lines[20], "test.flavor: 19980 more problems not listed");
+
+  /* Ignored keys are warnings: the same cap. */
+  GString *nova = g_string_new (BASE);
+  for (guint i = 0; i < 100; i++)
+    g_string_append_printf (nova, "quota:x%u = 1\n", i);
+  g_autofree char *nova_text = g_string_free (nova, FALSE);
+  g_autoptr (BigvmFlavor) f = test_flavor (nova_text);
+  ck_assert_uint_eq (f->warnings->len, 21);
+  ck_assert_str_eq (f->warnings->pdata[20], "test.flavor: 80 more ignored keys not listed");
+}
+END_TEST
+
 START_TEST (test_bytes)
 {
   static const char nul[] = "name = x\nram = 1T\0\nvcpus = 1\n";
@@ -427,6 +465,7 @@ suite_flavor (void)
   tc = tcase_create ("refusals");
   tcase_add_loop_test (tc, test_bad_flavor, 0, G_N_ELEMENTS (bad_flavors));
   tcase_add_test (tc, test_all_errors_reported);
+  tcase_add_test (tc, test_huge_input_short_messages);
   suite_add_tcase (s, tc);
   tc = tcase_create ("nova");
   tcase_add_test (tc, test_page_sizes);

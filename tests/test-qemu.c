@@ -41,6 +41,28 @@ START_TEST (test_parse_version)
 }
 END_TEST
 
+/* Component by component: 4.1000.0 is older than 5.0.0, though a packed
+ * major*10^6 + minor*10^3 + micro said otherwise. */
+START_TEST (test_version_compare)
+{
+  static const struct { BigvmVersion v; guint major, minor, micro; int sign; } cases[] = {
+    { { 4, 1000, 0 }, 5, 0, 0, -1 },
+    { { 4, 999999, 999999 }, 5, 0, 0, -1 },
+    { { 5, 0, 0 }, 5, 0, 0, 0 },
+    { { 7, 2, 22 }, 7, 3, 0, -1 },
+    { { 7, 10, 0 }, 7, 3, 0, 1 },
+    { { 10, 0, 0 }, 9, 999999, 999999, 1 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      int got = bigvm_version_compare (&cases[i].v, cases[i].major, cases[i].minor,
+                                       cases[i].micro);
+      ck_assert_msg ((got > 0) - (got < 0) == cases[i].sign, "case %zu: %d", i, got);
+    }
+}
+END_TEST
+
 static char *
 write_script (const char *dir, const char *name, const char *body)
 {
@@ -87,6 +109,7 @@ START_TEST (test_probe_faults)
     { "echo 'QEMU emulator version 2.6.2 (qemu-kvm)'\n",
       "is QEMU 2.6.2; bigvm needs 5.0.0 or newer (phys-bits came with 2.7, -machine "
       "memory-backend with 5.0)" },
+    { "echo 'QEMU emulator version 4.1000.0'\n", "is QEMU 4.1000.0; bigvm needs 5.0.0 or newer" },
     { "echo 'QEMU emulator version 4.2.1 (Debian 1:4.2-3ubuntu6)'\n",
       "is QEMU 4.2.1; bigvm needs 5.0.0 or newer" },
     { "echo 'something else'\n", "--version printed \"something else\", not" },
@@ -267,6 +290,7 @@ suite_qemu (void)
   Suite *s = suite_create ("qemu");
   TCase *tc = tcase_create ("version");
   tcase_add_test (tc, test_parse_version);
+  tcase_add_test (tc, test_version_compare);
   tcase_add_test (tc, test_probe_faults);
   tcase_add_test (tc, test_find);
   tcase_add_test (tc, test_probe_real);

@@ -4,6 +4,8 @@
 #include "tests.h"
 #include "util.h"
 
+#include <string.h>
+
 #include <locale.h>
 
 START_TEST (test_parse_uint)
@@ -106,6 +108,34 @@ START_TEST (test_bit_length)
 }
 END_TEST
 
+/* A 200 KB input is echoed as its start and its length. */
+START_TEST (test_echo)
+{
+  g_autofree char *short_text = bigvm_echo ("hw:maxphysaddr_bit");
+  g_autofree char *long_key = g_strnfill (200000, 'k');
+  g_autofree char *long_echo = bigvm_echo (long_key);
+  g_autofree char *want = g_strdup_printf ("%.60s... (200000 bytes)", long_key);
+  g_autofree char *wide = g_strnfill (100, 'x');
+  g_autofree char *accents = g_strjoinv ("\303\251", (char *[]) { wide, wide, NULL });
+  g_autofree char *accents_echo = bigvm_echo (accents);
+
+  ck_assert_str_eq (short_text, "hw:maxphysaddr_bit");
+  ck_assert_str_eq (long_echo, want);
+  ck_assert_msg (g_utf8_validate (accents_echo, -1, NULL), "%s", accents_echo);
+  ck_assert_uint_le (strlen (accents_echo), 100);
+}
+END_TEST
+
+START_TEST (test_escape_control)
+{
+  g_autofree char *plain = bigvm_escape_control ("db1.flavor:4: ram: 1 TiB\nsecond line, caf\303\251");
+  g_autofree char *raw = bigvm_escape_control ("/tmp/\033]0;owned\007x\tcaf\351 \302\233 \177");
+
+  ck_assert_str_eq (plain, "db1.flavor:4: ram: 1 TiB\nsecond line, caf\303\251");
+  ck_assert_str_eq (raw, "/tmp/\\x1b]0;owned\\x07x\\x09caf\\xe9 \\xc2\\x9b \\x7f");
+}
+END_TEST
+
 START_TEST (test_edit_distance)
 {
   ck_assert_uint_eq (bigvm_edit_distance ("ram", "ram"), 0);
@@ -129,6 +159,8 @@ suite_util (void)
   tc = tcase_create ("text");
   tcase_add_test (tc, test_qemu_opt_escape);
   tcase_add_test (tc, test_edit_distance);
+  tcase_add_test (tc, test_echo);
+  tcase_add_test (tc, test_escape_control);
   suite_add_tcase (s, tc);
   return s;
 }
