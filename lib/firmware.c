@@ -5,6 +5,7 @@
 
 #include "errors.h"
 #include "flavor.h"
+#include "util.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -112,15 +113,23 @@ parse_mapping (BigvmFirmware *firmware, JsonObject *mapping, GError **error)
   if (code == NULL || vars == NULL)
     return shape_error (error, firmware->path,
                         "flash mapping without executable and nvram-template filenames");
-  /* firmware.json's FlashFormat is raw or qcow2, raw when left out; the
-   * value goes onto -drive, so nothing else may pass. */
-  const char *code_format = get_string (executable, "format") ?: "raw";
-  const char *vars_format = get_string (nvram, "format") ?: "raw";
-  BigvmDiskFormat format;
-  if (!bigvm_disk_format_parse (code_format, &format)
-      || !bigvm_disk_format_parse (vars_format, &format))
-    return shape_error (error, firmware->path,
-                        "a flash format is neither raw nor qcow2 (firmware.json FlashFormat)");
+  /* QEMU 7.2's firmware.json lets the format be any block driver's name
+   * (BlockdevDriver); the value goes onto -drive, and the firmware
+   * packages ship raw and qcow2, so bigvm takes those two only. */
+  const char *formats[] = { get_string (executable, "format") ?: "raw",
+                            get_string (nvram, "format") ?: "raw" };
+  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      BigvmDiskFormat format;
+      if (!bigvm_disk_format_parse (formats[i], &format))
+        {
+          g_autofree char *shown = bigvm_echo (formats[i]);
+          g_autofree char *what = g_strdup_printf ("flash format \"%s\" is not raw or qcow2, the "
+                                                   "formats bigvm takes", shown);
+          return shape_error (error, firmware->path, what);
+        }
+    }
+  const char *code_format = formats[0], *vars_format = formats[1];
   firmware->code = g_strdup (code);
   firmware->code_format = g_strdup (code_format);
   firmware->vars_template = g_strdup (vars);

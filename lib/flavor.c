@@ -675,7 +675,10 @@ parse_entry (Parser *parser, const char *key, const char *value)
       return;
     }
 
-  const char *suggestion = suggest_key (key);
+  /* Suggestions cost an edit distance against every key: only for the
+   * problems that will be listed, and for keys of a plausible length. */
+  const char *suggestion = parser->errors->len < BIGVM_MAX_LISTED_PROBLEMS
+                           && strlen (key) <= BIGVM_MAX_ECHO_CHARS ? suggest_key (key) : NULL;
   if (suggestion != NULL)
     add_error (parser, key, "unknown key; did you mean %s?", suggestion);
   else

@@ -95,6 +95,7 @@ bigvm_host_from_cpuid (const struct cpu_raw_data_t *raw, const char *source)
   host->hugepages = g_array_new (FALSE, FALSE, sizeof (BigvmHugePool));
   host->nodes = g_ptr_array_new_with_free_func (node_free);
   host->kvm = BIGVM_KVM_FROM_DUMP;
+  host->overcommit_memory = -1;
   host->kvm_detail = g_strdup (host->vmx || host->svm
                                ? "planned for another host whose CPU has VMX/SVM"
                                : "planned for another host whose CPU has no VMX/SVM");
@@ -267,6 +268,9 @@ bigvm_host_read_system (BigvmHost *host, const char *root)
   host->mem_total = meminfo_bytes (meminfo, "MemTotal");
   host->mem_available = meminfo_bytes (meminfo, "MemAvailable");
   host->online_cpus = online != NULL ? count_cpus (g_strstrip (online)) : 0;
+  guint64 overcommit;
+  host->overcommit_memory = read_number (root, "proc/sys/vm/overcommit_memory", &overcommit)
+                            && overcommit <= 2 ? (int) overcommit : -1;
   g_array_unref (host->hugepages);
   host->hugepages = read_pools (root, "sys/kernel/mm/hugepages");
 
@@ -332,18 +336,37 @@ check_phys_bits (BigvmHost *host, int code, GError **error)
   return FALSE;
 }
 
+/* This CPU's CPUID leaves that bigvm_host_from_cpuid() reads, and no
+ * more: in a virtual machine every CPUID instruction exits to the
+ * hypervisor, and cpuid_get_raw_data()'s hundred or so of them cost a
+ * warm bigvm show more than everything else it does. */
+static void
+read_leaves (struct cpu_raw_data_t *raw)
+{
+  static const guint32 extended[] = { 0x80000001u, 0x80000002u, 0x80000003u, 0x80000004u,
+                                      0x80000008u, 0x8000001Fu };
+
+  memset (raw, 0, sizeof *raw);
+  cpu_exec_cpuid (0, raw->basic_cpuid[0]);
+  if (raw->basic_cpuid[0][EAX] >= 1)
+    cpu_exec_cpuid (1, raw->basic_cpuid[1]);
+  cpu_exec_cpuid (0x80000000u, raw->ext_cpuid[0]);
+  for (gsize i = 0; i < G_N_ELEMENTS (extended); i++)
+    if (raw->ext_cpuid[0][EAX] >= extended[i])
+      cpu_exec_cpuid (extended[i], raw->ext_cpuid[EXT_LEAF (extended[i])]);
+}
+
 BigvmHost *
 bigvm_host_probe (const char *root, gboolean kvm, GError **error)
 {
   struct cpu_raw_data_t raw;
 
-  cpuid_set_warn_function (NULL);
-  if (cpuid_get_raw_data (&raw) != 0)
+  if (!cpuid_present ())
     {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                   "cannot read this CPU's CPUID: %s", cpuid_error ());
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "this CPU has no CPUID");
       return NULL;
     }
+  read_leaves (&raw);
   BigvmHost *host = bigvm_host_from_cpuid (&raw, "this host");
   if (!check_phys_bits (host, BIGVM_ERROR_UNAVAILABLE, error))
     return NULL;

@@ -68,6 +68,7 @@ typedef struct {
   guint online_cpus;
   GArray *hugepages;       /* BigvmHugePool, by size */
   GPtrArray *nodes;        /* BigvmHostNode, by id */
+  int overcommit_memory;   /* vm.overcommit_memory, or -1 when not known */
 } BigvmHost;
 
 /* Facts from raw CPUID registers (pure).  SOURCE names them in messages. */

@@ -65,9 +65,9 @@ version_string (const BigvmQemuCaps *caps)
 static const char *
 default_machine (const BigvmQemuCaps *caps)
 {
-  for (guint i = 0; i < caps->machines->len; i++)
+  for (guint i = 0; i < bigvm_qemu_machines (caps)->len; i++)
     {
-      const BigvmMachineType *m = caps->machines->pdata[i];
+      const BigvmMachineType *m = bigvm_qemu_machines (caps)->pdata[i];
       if (m->is_default)
         return m->name;
     }

@@ -159,6 +159,34 @@ bigvm_layout_new (const BigvmLayoutInput *input)
   return layout;
 }
 
+/* hw/smbios/smbios.c: MAX_DIMM_SZ, the most one type 17 record covers. */
+#define SMBIOS_DIMM_BYTES (16 * BIGVM_GiB)
+
+gsize
+bigvm_smbios_length (const BigvmMachine *machine, const char *name, guint64 ram_bytes,
+                     guint sockets)
+{
+  /* The machine's description goes into type 1 (hw/i386/pc_q35.c and
+   * pc_piix.c, the same for every version of a family). */
+  const char *product = machine->family == BIGVM_MACHINE_Q35 ? "Standard PC (Q35 + ICH9, 2009)"
+                                                             : "Standard PC (i440FX + PIIX, 1996)";
+  guint64 dimms = (ram_bytes + SMBIOS_DIMM_BYTES - 1) / SMBIOS_DIMM_BYTES;
+  /* Types 0, 1, 3, 16, 19 (two RAM ranges), 32 and 127 with their
+   * strings; type 4 (42 bytes, "CPU nn", "QEMU", the machine's name);
+   * type 17 (40 bytes, "DIMM n", "QEMU"). */
+  gsize length = 174 + strlen (product) + 2 * strlen (name) + (55 + strlen (name)) * sockets;
+  for (guint64 i = 0, digits = 1, next = 10; i < dimms; i++)
+    {
+      if (i == next)
+        {
+          digits++;
+          next *= 10;
+        }
+      length += 52 + digits;
+    }
+  return length;
+}
+
 void
 bigvm_layout_free (BigvmLayout *layout)
 {

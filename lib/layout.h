@@ -57,6 +57,19 @@ typedef struct {
 #define BIGVM_LAYOUT_MIN_HOTPLUG_VERSION 205u
 
 BigvmLayout *bigvm_layout_new (const BigvmLayoutInput *input);
+
+/* The most QEMU's SMBIOS 2.1 tables may hold: its default 32-bit entry
+ * point says their length in 16 bits (hw/smbios/smbios.c
+ * smbios_validate_table(): "SMBIOS 2.1 table length ... exceeds 65535"). */
+#define BIGVM_SMBIOS_MAX_LENGTH 0xffff
+
+/* The length of the SMBIOS tables QEMU 7.2 builds for machine type NAME
+ * (of MACHINE's family) with RAM_BYTES of RAM above its low memory and
+ * SOCKETS sockets, with its default strings (hw/smbios/smbios.c
+ * smbios_get_tables()): one type 17 "DIMM n" record per 16 GiB of RAM,
+ * one type 4 per socket.  Measured against QEMU 7.2 to the byte. */
+gsize bigvm_smbios_length (const BigvmMachine *machine, const char *name, guint64 ram_bytes,
+                           guint sockets);
 void bigvm_layout_free (BigvmLayout *layout);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmLayout, bigvm_layout_free)
 

@@ -261,8 +261,8 @@ check_page_size_divides (const BigvmPlan *plan, const BigvmFlavor *flavor, GErro
 }
 
 static gboolean
-plan_small_pages (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *caps,
-                  GError **error)
+plan_small_pages (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+                  const BigvmQemuCaps *caps, GError **error)
 {
   if (flavor->prealloc_threads != 0)
     g_ptr_array_add (plan->warnings,
@@ -275,6 +275,15 @@ plan_small_pages (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCap
                    "--sparse-ram: %s (QEMU %u.%u.%u) cannot map RAM without reserving "
                    "it: its memory-backend-ram has no reserve property (QEMU 6.1 and newer)",
                    caps->path, caps->version.major, caps->version.minor, caps->version.micro);
+      return FALSE;
+    }
+  /* util/mmap-alloc.c map_noreserve_effective(): under strict overcommit
+   * the kernel reserves all mapped memory, and QEMU refuses reserve=off. */
+  if (plan->sparse_ram && host->overcommit_memory == 2)
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "--sparse-ram: this host's vm.overcommit_memory is 2 (strict), under which "
+                   "QEMU cannot map RAM without reserving it");
       return FALSE;
     }
   return TRUE;
@@ -352,7 +361,7 @@ bigvm_plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *
       || !check_bound_nodes (plan, flavor, host, error)
       || !plan_page_size (plan, flavor, host, error))
     return FALSE;
-  return plan->page_size == 0 ? plan_small_pages (plan, flavor, caps, error)
+  return plan->page_size == 0 ? plan_small_pages (plan, flavor, host, caps, error)
                               : plan_huge_pages (plan, flavor, host, caps, options, error);
 }
 
@@ -434,11 +443,36 @@ check_huge_pages_per_node_set (const BigvmPlan *plan, const BigvmFlavor *flavor,
     }
 }
 
+/* QEMU's dirty-page bitmaps: DIRTY_MEMORY_NUM (3) bitmaps of a bit per
+ * 4 KiB page, written when RAM is added (softmmu/physmem.c
+ * ram_block_add(), dirty_memory_extend()): 96 MiB per TiB, resident even
+ * for sparse RAM. */
+static guint64
+dirty_bitmap_bytes (guint64 ram_bytes)
+{
+  return ram_bytes / (4 * BIGVM_KiB) * 3 / 8;
+}
+
 static void
 check_small_pages (const BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
                    GPtrArray *findings)
 {
-  if (plan->ram_bytes <= host->mem_available || plan->sparse_ram)
+  if (plan->sparse_ram)
+    {
+      guint64 bitmaps = dirty_bitmap_bytes (plan->ram_bytes);
+      if (bitmaps <= host->mem_available)
+        return;
+      g_autofree char *ram = bigvm_format_size_human (plan->ram_bytes);
+      g_autofree char *need = bigvm_format_size_human (bitmaps);
+      g_autofree char *available = bigvm_format_size_human (host->mem_available);
+      g_ptr_array_add (findings,
+                       bigvm_flavor_message (flavor, "ram",
+                                             "%s of sparse RAM still takes %s of host memory "
+                                             "for QEMU's dirty-page bitmaps, more than the %s "
+                                             "this host has available", ram, need, available));
+      return;
+    }
+  if (plan->ram_bytes <= host->mem_available)
     return;
   g_autofree char *ram = bigvm_format_size_human (plan->ram_bytes);
   g_autofree char *available = bigvm_format_size_human (host->mem_available);

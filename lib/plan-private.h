@@ -12,3 +12,22 @@ void bigvm_plan_note (BigvmPlan *plan, const char *format, ...) G_GNUC_PRINTF (2
 gboolean bigvm_plan_memory (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
                             const BigvmQemuCaps *caps, const BigvmPlanOptions *options,
                             GError **error);
+
+/* The guest CPU: model, bigvm:cpu_flags, vendor, 64-bit or not, 1 GiB
+ * pages, physical address bits (plan-cpu.c). */
+gboolean bigvm_plan_cpu (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+                         const BigvmQemuCaps *caps, GError **error);
+
+/* Nova's sockets x cores x threads from the flavor's preferences, or
+ * none (-smp with the count only). */
+gboolean bigvm_plan_topology (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error);
+
+/* The topology key the flavor sets first, for messages ("vcpus" if none). */
+const char *bigvm_plan_topology_key (const BigvmFlavor *flavor);
+
+/* The sockets QEMU makes of the plan's -smp on MACHINE. */
+guint bigvm_plan_sockets (const BigvmPlan *plan, const BigvmMachine *machine);
+
+/* Under TCG, QEMU takes APIC IDs up to 254 only. */
+gboolean bigvm_plan_check_apic_ids (const BigvmPlan *plan, const BigvmFlavor *flavor,
+                                    GError **error);

@@ -15,9 +15,6 @@
 #define QEMU_LAYOUT_CHECKED_MAJOR 7
 #define QEMU_LAYOUT_CHECKED_MINOR 2
 
-/* target/i386/cpu.c x86_cpu_realizefn(): a 64-bit CPU without phys-bits
- * gets TCG_PHYS_ADDR_BITS, under TCG and KVM alike. */
-#define QEMU_DEFAULT_PHYS_BITS 40
 
 void
 bigvm_plan_free (BigvmPlan *plan)
@@ -98,13 +95,6 @@ bigvm_plan_cpu_model (const BigvmFlavor *flavor, BigvmAccel accel)
   return accel == BIGVM_ACCEL_KVM ? "host" : "max";
 }
 
-static gboolean
-is_host_cpu_model (const char *model)
-{
-  /* Under KVM, "max" is "host" (target/i386/host-cpu.c). */
-  return g_str_equal (model, "host") || g_str_equal (model, "max");
-}
-
 void
 bigvm_plan_note (BigvmPlan *plan, const char *format, ...)
 {
@@ -125,7 +115,7 @@ plan_machine (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *c
 
   if (type == NULL)
     {
-      g_autofree char *close = bigvm_qemu_close_names (caps->machines, given);
+      g_autofree char *close = bigvm_qemu_close_names (bigvm_qemu_machines (caps), given);
       bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw_machine_type",
                               "%s has no machine type %s%s%s", caps->path, given,
                               close != NULL ? "; close: " : "", close != NULL ? close : "");
@@ -165,164 +155,7 @@ plan_machine (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *c
   return TRUE;
 }
 
-static gboolean
-plan_cpu_model (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
-                const BigvmQemuCaps *caps, const BigvmCpuExpansion **ret_expansion,
-                GError **error)
-{
-  const BigvmCpuModel *model = bigvm_qemu_find_cpu_model (caps, plan->cpu_model);
-  const BigvmCpuExpansion *expansion = bigvm_qemu_find_expansion (caps, plan->cpu_model);
-  gboolean kvm = plan->accel == BIGVM_ACCEL_KVM;
-
-  if (g_str_equal (plan->cpu_model, "host") && !kvm)
-    {
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "bigvm:cpu_model",
-                              "the host CPU model needs KVM, and this guest would "
-                              "run under TCG (%s)", plan->accel_reason);
-      return FALSE;
-    }
-  if (model == NULL)
-    {
-      g_autofree char *close = bigvm_qemu_close_names (caps->cpu_models, plan->cpu_model);
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "bigvm:cpu_model",
-                              "%s has no CPU model %s%s%s", caps->path, plan->cpu_model,
-                              close != NULL ? "; close: " : "", close != NULL ? close : "");
-      return FALSE;
-    }
-  if (expansion == NULL)
-    {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL,
-                   "no expansion of CPU model %s was probed", plan->cpu_model);
-      return FALSE;
-    }
-  if (model->deprecated)
-    g_ptr_array_add (plan->warnings,
-                     bigvm_flavor_message (flavor, "bigvm:cpu_model",
-                                           "QEMU deprecates CPU model %s", model->name));
-  /* The probe's accelerator is the plan's, or its list says nothing here. */
-  if (g_str_equal (caps->accel, bigvm_accel_name (plan->accel)) && model->unavailable[0] != NULL
-      && !g_str_equal (model->name, "host"))
-    {
-      g_autofree char *features = g_strjoinv (", ", model->unavailable);
-      g_ptr_array_add (plan->warnings,
-                       bigvm_flavor_message (flavor, "bigvm:cpu_model",
-                                             "%s lacks features of CPU model %s, which the "
-                                             "guest will not have: %s",
-                                             kvm ? "this host's CPU" : "TCG",
-                                             model->name, features));
-    }
-
-  /* Under KVM every model takes the host's vendor
-   * (target/i386/host-cpu.c host_cpu_instance_init()), and only the
-   * host's features. */
-  plan->guest_vendor = kvm ? host->vendor : bigvm_cpu_vendor_from_id (expansion->vendor_id);
-  /* 1 GiB pages under KVM: what KVM offers, which QEMU's expansion of
-   * "host" says when it was probed under KVM here (a nested KVM may not
-   * pass on what CPUID shows), else the host's CPUID. */
-  const BigvmCpuExpansion *kvm_host = g_str_equal (caps->accel, "kvm")
-                                      ? bigvm_qemu_find_expansion (caps, "host") : NULL;
-  plan->accel_pdpe1gb = !kvm || (kvm_host != NULL ? kvm_host->pdpe1gb : host->pdpe1gb);
-  plan->guest_pdpe1gb = is_host_cpu_model (plan->cpu_model) && kvm
-                        ? plan->accel_pdpe1gb : expansion->pdpe1gb && plan->accel_pdpe1gb;
-  for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
-    if (g_str_equal (*flag + 1, "pdpe1gb"))
-      plan->guest_pdpe1gb = **flag == '+' && plan->accel_pdpe1gb;
-  bigvm_plan_note (plan, "CPU model %s: %s, %s%s", plan->cpu_model,
-        kvm ? host->vendor_id : expansion->vendor_id, expansion->lm ? "64-bit" : "32-bit",
-        plan->guest_pdpe1gb ? ", 1 GiB pages" : "");
-  *ret_expansion = expansion;
-  return TRUE;
-}
-
 /* ---- address bits ----------------------------------------------------- */
-
-/* The guest CPU's address width.  libvirt maps emulate to phys-bits=N and
- * passthrough to host-phys-bits=on (src/qemu/qemu_command.c
- * qemuBuildCpuCommandLine); QEMU turns host-phys-bits on by itself for the
- * host and max models under KVM (target/i386/host-cpu.c
- * host_cpu_max_instance_init), where phys-bits alone would silently give
- * the guest the host's bits, so emulate also says host-phys-bits=off. */
-static gboolean
-plan_phys_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
-                const BigvmQemuCaps *caps, const BigvmCpuExpansion *expansion, GError **error)
-{
-  gboolean kvm = plan->accel == BIGVM_ACCEL_KVM;
-
-  if (!expansion->lm && flavor->phys_addr_mode != BIGVM_PHYS_ADDR_DEFAULT)
-    {
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "bigvm:cpu_model",
-                              "%s is a 32-bit CPU model, whose physical address bits "
-                              "QEMU does not let anyone set", plan->cpu_model);
-      return FALSE;
-    }
-
-  if (flavor->phys_addr_mode != BIGVM_PHYS_ADDR_DEFAULT && !caps->cpu_phys_bits)
-    {
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:maxphysaddr_mode",
-                              "%s has no phys-bits and host-phys-bits CPU properties",
-                              caps->path);
-      return FALSE;
-    }
-
-  switch (flavor->phys_addr_mode)
-    {
-    case BIGVM_PHYS_ADDR_DEFAULT:
-      /* x86_cpu_realizefn(): 40 bits for 64-bit models, 36 or 32 for
-       * 32-bit ones; the host's for host and max under KVM. */
-      if (!expansion->lm)
-        plan->guest_phys_bits = expansion->pse36 ? 36 : 32;
-      else if (kvm && is_host_cpu_model (plan->cpu_model))
-        plan->guest_phys_bits = host->phys_bits;
-      else
-        plan->guest_phys_bits = QEMU_DEFAULT_PHYS_BITS;
-      return TRUE;
-
-    case BIGVM_PHYS_ADDR_PASSTHROUGH:
-      if (!kvm)
-        {
-          bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE,
-                                  "hw:maxphysaddr_mode",
-                                  "passthrough needs KVM, and this guest would run "
-                                  "under TCG (%s)", plan->accel_reason);
-          return FALSE;
-        }
-      if (!g_str_equal (plan->cpu_model, "host"))
-        {
-          bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR,
-                                  "bigvm:cpu_model",
-                                  "hw:maxphysaddr_mode = passthrough needs the host "
-                                  "CPU model, not %s", plan->cpu_model);
-          return FALSE;
-        }
-      /* QEMU gives the host's CPUID figure (target/i386/host-cpu.c
-       * host_cpu_phys_bits()); what fits is checked against the kernel's. */
-      g_ptr_array_add (plan->cpu_props, g_strdup ("host-phys-bits=on"));
-      plan->guest_phys_bits = host->phys_bits;
-      return TRUE;
-
-    case BIGVM_PHYS_ADDR_EMULATE:
-      /* libvirt refuses more bits than the host has under KVM
-       * (src/qemu/qemu_validate.c: "cannot exceed the number supported by
-       * the host CPU"): the guest would address memory that is not there. */
-      if (kvm && flavor->phys_addr_bits > host->effective_phys_bits)
-        {
-          bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE,
-                                  "hw:maxphysaddr_bits",
-                                  "%u bits exceed the %u the host CPU supports (%s); "
-                                  "under KVM a guest cannot have more",
-                                  flavor->phys_addr_bits, host->effective_phys_bits,
-                                  host->source);
-          return FALSE;
-        }
-      if (kvm && is_host_cpu_model (plan->cpu_model))
-        g_ptr_array_add (plan->cpu_props, g_strdup ("host-phys-bits=off"));
-      g_ptr_array_add (plan->cpu_props,
-                       g_strdup_printf ("phys-bits=%u", flavor->phys_addr_bits));
-      plan->guest_phys_bits = flavor->phys_addr_bits;
-      return TRUE;
-    }
-  g_assert_not_reached ();
-}
 
 /* "RAM above 4 GiB and the 64-bit PCI hole after it end at 0x...", for
  * messages about the bits the layout needs. */
@@ -433,6 +266,33 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
                                       "QEMU %u.%u may lay memory out differently",
                                       caps->version.major, caps->version.minor));
 
+  /* OVMF for x86_64 (OvmfPkgX64) switches to long mode in its first
+   * instructions. */
+  if (flavor->firmware == BIGVM_FIRMWARE_UEFI && !plan->guest_lm)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "hw_firmware_type",
+                              "OVMF for x86_64 needs a 64-bit CPU, and the guest's (%s%s) is "
+                              "32-bit", plan->cpu_model,
+                              g_strv_contains ((const char *const *) flavor->cpu_flags, "-lm")
+                              ? ",-lm" : "");
+      return FALSE;
+    }
+  /* hw/i386/pc.c pc_max_used_gpa(): for a CPU of 32 address bits or
+   * fewer QEMU checks nothing and starts any RAM; the guest then reaches
+   * only its first 4 GiB. */
+  if (flavor->firmware != BIGVM_FIRMWARE_UEFI && plan->guest_phys_bits <= 32)
+    {
+      if (plan->layout->ram_end > 4 * BIGVM_GiB)
+        g_ptr_array_add (plan->warnings,
+                         bigvm_flavor_message (flavor, "ram",
+                                               "the guest CPU (%s) addresses 32 bits, 4 GiB: "
+                                               "the RAM QEMU puts above 4 GiB is out of its "
+                                               "reach", plan->cpu_model));
+      bigvm_plan_note (plan, "address bits: QEMU checks none for a CPU of 32 bits (%s)",
+                       plan->cpu_model);
+      return TRUE;
+    }
+
   if (flavor->firmware == BIGVM_FIRMWARE_UEFI)
     {
       if (!plan_ovmf (plan, flavor, host, error))
@@ -484,7 +344,13 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
     case BIGVM_PHYS_ADDR_DEFAULT:
       break;
     }
-  if (plan->accel == BIGVM_ACCEL_KVM && plan->min_phys_bits > host->effective_phys_bits)
+  if (!plan->guest_lm)
+    bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "ram",
+                            "%s needs %u physical address bits, more than the %u the 32-bit "
+                            "CPU model %s addresses (PSE-36): %s; use a 64-bit CPU model",
+                            ram, plan->min_phys_bits, plan->guest_phys_bits, plan->cpu_model,
+                            plan->min_bits_reason);
+  else if (plan->accel == BIGVM_ACCEL_KVM && plan->min_phys_bits > host->effective_phys_bits)
     bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "ram",
                             "%s needs %u physical address bits, more than the host CPU's "
                             "%u (%s): %s", ram, plan->min_phys_bits, host->effective_phys_bits,
@@ -574,60 +440,6 @@ disk_free (gpointer data)
   g_free (disk);
 }
 
-/* -smp with Nova's choice of topology (nova/virt/hardware.py
- * _get_possible_cpu_topologies, _sort_possible_cpu_topologies): of all
- * sockets x cores x threads = vcpus, ordered by sockets*cores, then
- * sockets, then threads, descending, the first that matches the most
- * given values.  Nova drops a preference it cannot meet; bigvm refuses
- * it, since it is a typo more often than a wish.  Without any, -smp with
- * the count alone leaves the topology to QEMU. */
-static gboolean
-plan_topology (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error)
-{
-  guint want[3] = { flavor->cpu_sockets, flavor->cpu_cores, flavor->cpu_threads };
-  guint given = (want[0] != 0) + (want[1] != 0) + (want[2] != 0);
-  guint best[3] = { 0, 0, 0 };
-  guint best_score = 0;
-  guint v = flavor->vcpus;
-
-  if (given == 0)
-    return TRUE;
-  /* Candidates in Nova's order: sockets*cores descending means threads
-   * ascending; then sockets descending. */
-  for (guint t = 1; t <= v; t++)
-    {
-      if (v % t != 0)
-        continue;
-      for (guint s = v / t; s >= 1; s--)
-        {
-          if ((v / t) % s != 0)
-            continue;
-          guint c = v / t / s;
-          guint score = (want[0] == s) + (want[1] == c) + (want[2] == t);
-          if (best[0] == 0 || score > best_score)
-            {
-              best[0] = s;
-              best[1] = c;
-              best[2] = t;
-              best_score = score;
-            }
-        }
-    }
-  if (best_score < given)
-    {
-      const char *key = want[0] != 0 ? "hw:cpu_sockets" : want[1] != 0 ? "hw:cpu_cores"
-                                                                       : "hw:cpu_threads";
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, key,
-                              "sockets x cores x threads cannot make %u vCPUs with the values "
-                              "given", v);
-      return FALSE;
-    }
-  plan->sockets = best[0];
-  plan->cores = best[1];
-  plan->threads = best[2];
-  return TRUE;
-}
-
 static gboolean
 plan_devices (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error)
 {
@@ -664,13 +476,39 @@ plan_devices (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error)
   return TRUE;
 }
 
+/* QEMU 7.2 describes RAM to the guest in SMBIOS tables of at most 65535
+ * bytes, a record per 16 GiB: about 18.5 TiB with one socket.  Beyond,
+ * it refuses to start; beyond 61392 GiB it aborts on an assertion. */
+static gboolean
+check_smbios (const BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmMachine *machine,
+              GError **error)
+{
+  guint sockets = bigvm_plan_sockets (plan, machine);
+  gsize length = bigvm_smbios_length (machine, plan->machine, plan->ram_bytes, sockets);
+  guint64 fits = plan->ram_bytes / (16 * BIGVM_GiB) * (16 * BIGVM_GiB);
+
+  if (length <= BIGVM_SMBIOS_MAX_LENGTH)
+    return TRUE;
+  while (fits > 0 && bigvm_smbios_length (machine, plan->machine, fits, sockets)
+                     > BIGVM_SMBIOS_MAX_LENGTH)
+    fits -= 16 * BIGVM_GiB;
+  g_autofree char *ram = bigvm_format_size_exact (plan->ram_bytes);
+  g_autofree char *most = bigvm_format_size_exact (fits);
+  bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "ram",
+                          "%s is more than QEMU's SMBIOS tables hold: a record per 16 GiB and "
+                          "%u socket%s make %zu bytes, over the %d of their 32-bit entry point "
+                          "(hw/smbios/smbios.c); at most %s with %u socket%s", ram, sockets,
+                          sockets == 1 ? "" : "s", length, BIGVM_SMBIOS_MAX_LENGTH, most, sockets,
+                          sockets == 1 ? "" : "s");
+  return FALSE;
+}
+
 static BigvmPlan *
 plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCaps *caps,
             GPtrArray *firmware, const BigvmPlanOptions *options, gboolean keep_partial,
             GError **error)
 {
   g_autoptr (BigvmPlan) plan = g_new0 (BigvmPlan, 1);
-  const BigvmCpuExpansion *expansion = NULL;
   BigvmMachine machine;
 
   plan->cpu_props = g_ptr_array_new_with_free_func (g_free);
@@ -685,15 +523,13 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
   bigvm_plan_note (plan, "accelerator %s (%s)", bigvm_accel_name (plan->accel), plan->accel_reason);
   plan->cpu_model = g_strdup (bigvm_plan_cpu_model (flavor, plan->accel));
 
-  if (!plan_topology (plan, flavor, error)
+  if (!bigvm_plan_topology (plan, flavor, error)
       || !bigvm_plan_memory (plan, flavor, host, caps, options, error)
       || !plan_machine (plan, flavor, caps, &machine, error)
-      || !plan_cpu_model (plan, flavor, host, caps, &expansion, error)
-      || !plan_phys_bits (plan, flavor, host, caps, expansion, error))
+      || !bigvm_plan_check_apic_ids (plan, flavor, error)
+      || !bigvm_plan_cpu (plan, flavor, host, caps, error)
+      || !check_smbios (plan, flavor, &machine, error))
     return NULL;
-
-  for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
-    g_ptr_array_add (plan->cpu_props, g_strdup (*flag));
 
   if (!plan_address_space (plan, flavor, host, caps, &machine, error)
       || !plan_firmware (plan, flavor, firmware, options, error)

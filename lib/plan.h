@@ -68,6 +68,7 @@ typedef struct {
   /* The guest's physical address space. */
   BigvmLayout *layout;
   BigvmCpuVendor guest_vendor;
+  gboolean guest_lm;           /* 64-bit (long mode) */
   gboolean guest_pdpe1gb;
   gboolean accel_pdpe1gb;      /* the accelerator can give 1 GiB pages */
   guint guest_phys_bits;       /* what its CPU will report */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* The version of the JSON format below; a cache in another is re-probed. */
-#define CAPS_FORMAT 1
+#define CAPS_FORMAT 2
 
 static gboolean
 parse_component (const char **p, guint *ret)
@@ -147,7 +147,7 @@ cpu_model_free (gpointer data)
   BigvmCpuModel *m = data;
   g_free (m->name);
   g_free (m->alias_of);
-  g_strfreev (m->unavailable);
+  g_clear_pointer (&m->unavailable, g_variant_unref);
   g_free (m);
 }
 
@@ -167,6 +167,7 @@ bigvm_qemu_caps_new (const char *path, const char *accel)
   caps->accel = g_strdup (accel);
   caps->machines = g_ptr_array_new_with_free_func (machine_free);
   caps->cpu_models = g_ptr_array_new_with_free_func (cpu_model_free);
+  caps->found = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   caps->expansions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, expansion_free);
   return caps;
 }
@@ -180,38 +181,204 @@ bigvm_qemu_caps_free (BigvmQemuCaps *caps)
   g_free (caps->accel);
   g_ptr_array_unref (caps->machines);
   g_ptr_array_unref (caps->cpu_models);
+  g_clear_pointer (&caps->machines_v, g_variant_unref);
+  g_clear_pointer (&caps->aliases_v, g_variant_unref);
+  g_clear_pointer (&caps->models_v, g_variant_unref);
+  g_hash_table_unref (caps->found);
   g_hash_table_unref (caps->expansions);
+  g_clear_pointer (&caps->cpu_flags, g_variant_unref);
+  g_clear_pointer (&caps->host_cpu_flags, g_variant_unref);
   g_free (caps);
+}
+
+/* The string of tuple TUPLE's child I, borrowed from it. */
+static const char *
+child_string (GVariant *tuple, gsize i)
+{
+  g_autoptr (GVariant) child = g_variant_get_child_value (tuple, i);
+  return g_variant_get_string (child, NULL);  /* child's data lives in TUPLE's */
+}
+
+static gboolean
+child_bool (GVariant *tuple, gsize i)
+{
+  g_autoptr (GVariant) child = g_variant_get_child_value (tuple, i);
+  return g_variant_get_boolean (child);
+}
+
+static BigvmMachineType *
+machine_from_variant (GVariant *entry)
+{
+  g_autoptr (GVariant) cpu_max = g_variant_get_child_value (entry, 4);
+  BigvmMachineType *m = g_new0 (BigvmMachineType, 1);
+  const char *alias = child_string (entry, 1);
+
+  m->name = g_strdup (child_string (entry, 0));
+  m->alias = *alias != '\0' ? g_strdup (alias) : NULL;
+  g_autoptr (GVariant) order = g_variant_get_child_value (entry, 5);
+  m->is_default = child_bool (entry, 2);
+  m->deprecated = child_bool (entry, 3);
+  m->cpu_max = g_variant_get_uint32 (cpu_max);
+  m->order = g_variant_get_uint32 (order);
+  return m;
+}
+
+static BigvmCpuModel *
+cpu_model_from_variant (GVariant *entry)
+{
+  BigvmCpuModel *m = g_new0 (BigvmCpuModel, 1);
+  const char *alias = child_string (entry, 1);
+
+  m->name = g_strdup (child_string (entry, 0));
+  m->alias_of = *alias != '\0' ? g_strdup (alias) : NULL;
+  g_autoptr (GVariant) order = g_variant_get_child_value (entry, 4);
+  m->deprecated = child_bool (entry, 2);
+  m->unavailable = g_variant_get_child_value (entry, 3);
+  m->order = g_variant_get_uint32 (order);
+  return m;
+}
+
+/* Index of the tuple in SORTED (an array sorted by its first member, a
+ * string) whose first member is NAME, by binary search; -1 if none. */
+static gssize
+sorted_find (GVariant *sorted, const char *name)
+{
+  gsize low = 0, high = sorted != NULL ? g_variant_n_children (sorted) : 0;
+
+  while (low < high)
+    {
+      gsize middle = low + (high - low) / 2;
+      g_autoptr (GVariant) child = g_variant_get_child_value (sorted, middle);
+      g_autoptr (GVariant) key = g_variant_is_container (child)
+                                 ? g_variant_get_child_value (child, 0) : g_variant_ref (child);
+      int order = strcmp (g_variant_get_string (key, NULL), name);
+      if (order == 0)
+        return middle;
+      if (order < 0)
+        low = middle + 1;
+      else
+        high = middle;
+    }
+  return -1;
+}
+
+static gboolean
+sorted_contains (GVariant *sorted, const char *name)
+{
+  return sorted_find (sorted, name) >= 0;
+}
+
+/* The entry of LIST named NAME, made by MAKE from the cache's SORTED the
+ * first time and kept in CAPS->found (under KIND and NAME), or found in
+ * the probe's LIST. */
+static gconstpointer
+find (const BigvmQemuCaps *caps, GPtrArray *list, GVariant *sorted, const char *kind,
+      const char *name, gpointer (*make) (GVariant *))
+{
+  if (sorted == NULL)
+    {
+      for (guint i = 0; i < list->len; i++)
+        if (g_str_equal (*(char **) list->pdata[i], name))
+          return list->pdata[i];
+      return NULL;
+    }
+  g_autofree char *key = g_strconcat (kind, ":", name, NULL);
+  gpointer entry = g_hash_table_lookup (caps->found, key);
+  if (entry != NULL)
+    return entry;
+  gssize i = sorted_find (sorted, name);
+  if (i < 0)
+    return NULL;
+  g_autoptr (GVariant) tuple = g_variant_get_child_value (sorted, i);
+  entry = make (tuple);
+  g_hash_table_insert (caps->found, g_steal_pointer (&key), entry);
+  g_ptr_array_add (list, entry);  /* owned there */
+  return entry;
+}
+
+static int
+compare_machine_order (gconstpointer a, gconstpointer b)
+{
+  guint x = (*(BigvmMachineType *const *) a)->order, y = (*(BigvmMachineType *const *) b)->order;
+  return x < y ? -1 : x > y;
+}
+
+static int
+compare_model_order (gconstpointer a, gconstpointer b)
+{
+  guint x = (*(BigvmCpuModel *const *) a)->order, y = (*(BigvmCpuModel *const *) b)->order;
+  return x < y ? -1 : x > y;
+}
+
+/* Everything in the cache's SORTED into LIST, once, in QEMU's order. */
+static GPtrArray *
+list_all (GPtrArray *list, GVariant *sorted, const char *kind, const BigvmQemuCaps *caps,
+          gpointer (*make) (GVariant *), GCompareFunc by_order)
+{
+  if (sorted == NULL || g_variant_n_children (sorted) == list->len)
+    return list;
+  for (gsize i = 0, n = g_variant_n_children (sorted); i < n; i++)
+    {
+      g_autoptr (GVariant) tuple = g_variant_get_child_value (sorted, i);
+      find (caps, list, sorted, kind, child_string (tuple, 0), make);
+    }
+  g_ptr_array_sort (list, by_order);
+  return list;
+}
+
+GPtrArray *
+bigvm_qemu_machines (const BigvmQemuCaps *caps)
+{
+  return list_all (caps->machines, caps->machines_v, "machine", caps,
+                   (gpointer (*) (GVariant *)) machine_from_variant, compare_machine_order);
+}
+
+GPtrArray *
+bigvm_qemu_cpu_models (const BigvmQemuCaps *caps)
+{
+  return list_all (caps->cpu_models, caps->models_v, "model", caps,
+                   (gpointer (*) (GVariant *)) cpu_model_from_variant, compare_model_order);
 }
 
 const BigvmMachineType *
 bigvm_qemu_find_machine (const BigvmQemuCaps *caps, const char *name)
 {
-  for (guint i = 0; i < caps->machines->len; i++)
+  if (caps->machines_v == NULL)
     {
-      const BigvmMachineType *m = caps->machines->pdata[i];
-      if (g_str_equal (m->name, name) || g_strcmp0 (m->alias, name) == 0)
-        return m;
+      for (guint i = 0; i < caps->machines->len; i++)
+        {
+          const BigvmMachineType *m = caps->machines->pdata[i];
+          if (g_str_equal (m->name, name) || g_strcmp0 (m->alias, name) == 0)
+            return m;
+        }
+      return NULL;
     }
-  return NULL;
+  const char *full = NULL;
+  if (!g_variant_lookup (caps->aliases_v, name, "&s", &full))
+    full = name;
+  return find (caps, caps->machines, caps->machines_v, "machine", full,
+               (gpointer (*) (GVariant *)) machine_from_variant);
 }
 
 const BigvmCpuModel *
 bigvm_qemu_find_cpu_model (const BigvmQemuCaps *caps, const char *name)
 {
-  for (guint i = 0; i < caps->cpu_models->len; i++)
-    {
-      const BigvmCpuModel *m = caps->cpu_models->pdata[i];
-      if (g_str_equal (m->name, name))
-        return m;
-    }
-  return NULL;
+  return find (caps, caps->cpu_models, caps->models_v, "model", name,
+               (gpointer (*) (GVariant *)) cpu_model_from_variant);
 }
 
 const BigvmCpuExpansion *
 bigvm_qemu_find_expansion (const BigvmQemuCaps *caps, const char *name)
 {
   return g_hash_table_lookup (caps->expansions, name);
+}
+
+gboolean
+bigvm_qemu_cpu_flag_known (const BigvmQemuCaps *caps, const char *model, const char *flag)
+{
+  return sorted_contains (caps->cpu_flags, flag)
+         || ((g_str_equal (model, "max") || g_str_equal (model, "host"))
+             && sorted_contains (caps->host_cpu_flags, flag));
 }
 
 char *
@@ -326,6 +493,7 @@ read_machines (BigvmQemuCaps *caps, JsonNode *node, GError **error)
       m->is_default = member_bool (object, "is-default");
       m->deprecated = member_bool (object, "deprecated");
       m->cpu_max = member_uint (object, "cpu-max");
+      m->order = caps->machines->len;
       g_ptr_array_add (caps->machines, m);
     }
   return TRUE;
@@ -349,7 +517,9 @@ read_cpu_models (BigvmQemuCaps *caps, JsonNode *node, GError **error)
       m->name = g_strdup (name);
       m->alias_of = g_strdup (member_string (object, "alias-of"));
       m->deprecated = member_bool (object, "deprecated");
-      m->unavailable = member_strings (object, "unavailable-features");
+      g_auto (GStrv) unavailable = member_strings (object, "unavailable-features");
+      m->unavailable = g_variant_ref_sink (g_variant_new_strv ((const char *const *) unavailable, -1));
+      m->order = caps->cpu_models->len;
       g_ptr_array_add (caps->cpu_models, m);
     }
   return TRUE;
@@ -455,11 +625,43 @@ expand_models (BigvmQemuCaps *caps, BigvmQmp *qmp, const char *const *models, GE
   return TRUE;
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Boolean properties a -cpu option may set as +NAME or -NAME
+ * (target/i386/cpu.c x86_cpu_parse_featurestr() sets them with
+ * object_property_set_bool(), by their exact name), sorted; EXCEPT those
+ * in ALSO are left out.  Not the device's own (realized, hotplugged,
+ * hotpluggable: not to be set, "+realized" crashes QEMU 7.2), nor those
+ * bigvm sets itself from the flavor's other keys (host-phys-bits, from
+ * hw:maxphysaddr_mode; check and enforce, from bigvm:cpu_check). */
+static GVariant *
+cpu_flags (JsonArray *properties, GVariant *also)
+{
+  static const char *const not_flags[] = { "realized", "hotplugged", "hotpluggable",
+                                           "host-phys-bits", "check", "enforce", NULL };
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+
+  for (guint i = 0; i < json_array_get_length (properties); i++)
+    {
+      JsonObject *p = json_array_get_object_element (properties, i);
+      const char *name = member_string (p, "name");
+      if (name != NULL && g_strcmp0 (member_string (p, "type"), "bool") == 0
+          && !g_strv_contains (not_flags, name) && !sorted_contains (also, name))
+        g_ptr_array_add (names, (gpointer) name);
+    }
+  g_ptr_array_sort (names, compare_strings);
+  return g_variant_ref_sink (g_variant_new_strv ((const char *const *) names->pdata, names->len));
+}
+
 static gboolean
 probe_properties (BigvmQemuCaps *caps, BigvmQmp *qmp, GError **error)
 {
   static const char *const types[] = { "max-x86_64-cpu", "memory-backend-ram",
-                                       "memory-backend-memfd" };
+                                       "memory-backend-memfd", "base-x86_64-cpu" };
   JsonArray *found[G_N_ELEMENTS (types)];
   JsonNode *replies[G_N_ELEMENTS (types)] = { NULL };
   gboolean ok = TRUE;
@@ -481,6 +683,8 @@ probe_properties (BigvmQemuCaps *caps, BigvmQmp *qmp, GError **error)
       caps->prealloc_threads = has_property (found[1], "prealloc-threads");
       caps->prealloc_context = has_property (found[1], "prealloc-context");
       caps->memfd_hugetlb = has_property (found[2], "hugetlb");
+      caps->cpu_flags = cpu_flags (found[3], NULL);
+      caps->host_cpu_flags = cpu_flags (found[0], caps->cpu_flags);
     }
   for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
     if (replies[i] != NULL)
@@ -538,7 +742,10 @@ bigvm_qemu_expand_models (BigvmQemuCaps *caps, const char *const *models, guint 
 
 /* ---- caps as a GVariant (the cache, and the tests' recordings) ---------- */
 
-#define CAPS_TYPE "(usssa(ssbbu)a(ssbas)a{s(sbbb)}as)"
+/* Machine types and CPU models sorted by name, with the aliases of machine
+ * types apart, so that a warm bigvm finds the two it needs by binary
+ * search instead of reading 190 entries. */
+#define CAPS_TYPE "(usssa(ssbbuu)a{ss}a(ssbasu)a{s(sbbb)}asasas)"
 
 static int
 compare_names (const void *a, const void *b)
@@ -546,62 +753,82 @@ compare_names (const void *a, const void *b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* For g_ptr_array_sort() of items whose first member is their name. */
+static int
+compare_item_names (const void *a, const void *b)
+{
+  return strcmp (**(const char *const *const *) a, **(const char *const *const *) b);
+}
+
+/* LIST (items starting with their name) sorted by name, as a new array. */
+static GPtrArray *
+sorted_copy (GPtrArray *list)
+{
+  GPtrArray *copy = g_ptr_array_sized_new (list->len);
+  for (guint i = 0; i < list->len; i++)
+    g_ptr_array_add (copy, list->pdata[i]);
+  g_ptr_array_sort (copy, compare_item_names);
+  return copy;
+}
+
 GVariant *
 bigvm_qemu_caps_to_variant (const BigvmQemuCaps *caps)
 {
   g_autofree char *version = g_strdup_printf ("%u.%u.%u", caps->version.major,
                                               caps->version.minor, caps->version.micro);
-  GVariantBuilder machines, models, expansions, properties;
+  g_autoptr (GPtrArray) machines = sorted_copy (bigvm_qemu_machines (caps));
+  g_autoptr (GPtrArray) models = sorted_copy (bigvm_qemu_cpu_models (caps));
+  GVariantBuilder machines_b, aliases_b, models_b, expansions_b, properties_b;
 
-  g_variant_builder_init (&machines, G_VARIANT_TYPE ("a(ssbbu)"));
-  for (guint i = 0; i < caps->machines->len; i++)
+  g_variant_builder_init (&machines_b, G_VARIANT_TYPE ("a(ssbbuu)"));
+  g_variant_builder_init (&aliases_b, G_VARIANT_TYPE ("a{ss}"));
+  for (guint i = 0; i < machines->len; i++)
     {
-      const BigvmMachineType *m = caps->machines->pdata[i];
-      g_variant_builder_add (&machines, "(ssbbu)", m->name, m->alias ?: "", m->is_default,
-                             m->deprecated, m->cpu_max);
+      const BigvmMachineType *m = machines->pdata[i];
+      g_variant_builder_add (&machines_b, "(ssbbuu)", m->name, m->alias ?: "", m->is_default,
+                             m->deprecated, m->cpu_max, m->order);
+      if (m->alias != NULL)
+        g_variant_builder_add (&aliases_b, "{ss}", m->alias, m->name);
     }
-  g_variant_builder_init (&models, G_VARIANT_TYPE ("a(ssbas)"));
-  for (guint i = 0; i < caps->cpu_models->len; i++)
+  g_variant_builder_init (&models_b, G_VARIANT_TYPE ("a(ssbasu)"));
+  for (guint i = 0; i < models->len; i++)
     {
-      const BigvmCpuModel *m = caps->cpu_models->pdata[i];
-      g_variant_builder_add (&models, "(ssb^as)", m->name, m->alias_of ?: "", m->deprecated,
-                             (const char *const *) m->unavailable);
+      const BigvmCpuModel *m = models->pdata[i];
+      g_variant_builder_add (&models_b, "(ssb@asu)", m->name, m->alias_of ?: "", m->deprecated,
+                             m->unavailable, m->order);
     }
-  g_variant_builder_init (&expansions, G_VARIANT_TYPE ("a{s(sbbb)}"));
+  g_variant_builder_init (&expansions_b, G_VARIANT_TYPE ("a{s(sbbb)}"));
   g_autofree gpointer *names = g_hash_table_get_keys_as_array (caps->expansions, NULL);
   guint count = g_hash_table_size (caps->expansions);
   qsort (names, count, sizeof (gpointer), compare_names);
   for (guint i = 0; i < count; i++)
     {
       const BigvmCpuExpansion *e = g_hash_table_lookup (caps->expansions, names[i]);
-      g_variant_builder_add (&expansions, "{s(sbbb)}", names[i], e->vendor_id, e->lm,
+      g_variant_builder_add (&expansions_b, "{s(sbbb)}", names[i], e->vendor_id, e->lm,
                              e->pdpe1gb, e->pse36);
     }
-  g_variant_builder_init (&properties, G_VARIANT_TYPE ("as"));
+  g_variant_builder_init (&properties_b, G_VARIANT_TYPE ("as"));
   if (caps->cpu_phys_bits)
-    g_variant_builder_add (&properties, "s", "phys-bits");
+    g_variant_builder_add (&properties_b, "s", "phys-bits");
   if (caps->ram_reserve)
-    g_variant_builder_add (&properties, "s", "reserve");
+    g_variant_builder_add (&properties_b, "s", "reserve");
   if (caps->prealloc_threads)
-    g_variant_builder_add (&properties, "s", "prealloc-threads");
+    g_variant_builder_add (&properties_b, "s", "prealloc-threads");
   if (caps->prealloc_context)
-    g_variant_builder_add (&properties, "s", "prealloc-context");
+    g_variant_builder_add (&properties_b, "s", "prealloc-context");
   if (caps->memfd_hugetlb)
-    g_variant_builder_add (&properties, "s", "hugetlb");
-  return g_variant_ref_sink (g_variant_new (CAPS_TYPE, CAPS_FORMAT, caps->path, version,
-                                            caps->accel, &machines, &models, &expansions,
-                                            &properties));
+    g_variant_builder_add (&properties_b, "s", "hugetlb");
+  return g_variant_ref_sink (
+    g_variant_new ("(usssa(ssbbuu)a{ss}a(ssbasu)a{s(sbbb)}as@as@as)", CAPS_FORMAT, caps->path,
+                   version, caps->accel, &machines_b, &aliases_b, &models_b, &expansions_b,
+                   &properties_b, caps->cpu_flags ?: g_variant_new_strv (NULL, 0),
+                   caps->host_cpu_flags ?: g_variant_new_strv (NULL, 0)));
 }
 
 BigvmQemuCaps *
 bigvm_qemu_caps_from_variant (GVariant *variant, GError **error)
 {
-  g_autoptr (GVariantIter) machines = NULL, models = NULL, expansions = NULL;
-  g_autofree const char **properties = NULL;
-  const char *path, *version, *accel, *name, *alias, *vendor;
-  guint32 format, cpu_max;
-  gboolean is_default, deprecated, lm, pdpe1gb, pse36;
-  GVariant *unavailable;
+  g_autoptr (GVariant) expansions = NULL, properties = NULL;
   g_autoptr (BigvmQemuCaps) caps = NULL;
   g_autofree char *version_line = NULL;
 
@@ -611,42 +838,26 @@ bigvm_qemu_caps_from_variant (GVariant *variant, GError **error)
                    "not bigvm's capability format %d", CAPS_FORMAT);
       return NULL;
     }
-  g_variant_get (variant, "(u&s&s&sa(ssbbu)a(ssbas)a{s(sbbb)}as)", &format, &path, &version,
-                 &accel, &machines, &models, &expansions, NULL);
-  if (format != CAPS_FORMAT)
+  g_autoptr (GVariant) format = g_variant_get_child_value (variant, 0);
+  if (g_variant_get_uint32 (format) != CAPS_FORMAT)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                   "capability format %u, not %d", format, CAPS_FORMAT);
+                   "capability format %u, not %d", g_variant_get_uint32 (format), CAPS_FORMAT);
       return NULL;
     }
-  caps = bigvm_qemu_caps_new (path, accel);
-  version_line = g_strconcat ("QEMU emulator version ", version, NULL);
+  caps = bigvm_qemu_caps_new (child_string (variant, 1), child_string (variant, 3));
+  version_line = g_strconcat ("QEMU emulator version ", child_string (variant, 2), NULL);
   if (!bigvm_qemu_parse_version (version_line, &caps->version, error))
     return NULL;
-
-  while (g_variant_iter_next (machines, "(&s&sbbu)", &name, &alias, &is_default, &deprecated,
-                              &cpu_max))
+  caps->machines_v = g_variant_get_child_value (variant, 4);
+  caps->aliases_v = g_variant_get_child_value (variant, 5);
+  caps->models_v = g_variant_get_child_value (variant, 6);
+  expansions = g_variant_get_child_value (variant, 7);
+  for (gsize i = 0, n = g_variant_n_children (expansions); i < n; i++)
     {
-      BigvmMachineType *m = g_new0 (BigvmMachineType, 1);
-      m->name = g_strdup (name);
-      m->alias = *alias != '\0' ? g_strdup (alias) : NULL;
-      m->is_default = is_default;
-      m->deprecated = deprecated;
-      m->cpu_max = cpu_max;
-      g_ptr_array_add (caps->machines, m);
-    }
-  while (g_variant_iter_next (models, "(&s&sb@as)", &name, &alias, &deprecated, &unavailable))
-    {
-      BigvmCpuModel *m = g_new0 (BigvmCpuModel, 1);
-      m->name = g_strdup (name);
-      m->alias_of = *alias != '\0' ? g_strdup (alias) : NULL;
-      m->deprecated = deprecated;
-      m->unavailable = g_variant_dup_strv (unavailable, NULL);
-      g_variant_unref (unavailable);
-      g_ptr_array_add (caps->cpu_models, m);
-    }
-  while (g_variant_iter_next (expansions, "{&s(&sbbb)}", &name, &vendor, &lm, &pdpe1gb, &pse36))
-    {
+      const char *name, *vendor;
+      gboolean lm, pdpe1gb, pse36;
+      g_variant_get_child (expansions, i, "{&s(&sbbb)}", &name, &vendor, &lm, &pdpe1gb, &pse36);
       BigvmCpuExpansion *e = g_new0 (BigvmCpuExpansion, 1);
       e->vendor_id = g_strdup (vendor);
       e->lm = lm;
@@ -654,12 +865,14 @@ bigvm_qemu_caps_from_variant (GVariant *variant, GError **error)
       e->pse36 = pse36;
       g_hash_table_insert (caps->expansions, g_strdup (name), e);
     }
-  g_variant_get_child (variant, 7, "^a&s", &properties);
-  const char *const *p = (const char *const *) properties;
+  properties = g_variant_get_child_value (variant, 8);
+  g_autofree const char **p = g_variant_get_strv (properties, NULL);
   caps->cpu_phys_bits = g_strv_contains (p, "phys-bits");
   caps->ram_reserve = g_strv_contains (p, "reserve");
   caps->prealloc_threads = g_strv_contains (p, "prealloc-threads");
   caps->prealloc_context = g_strv_contains (p, "prealloc-context");
   caps->memfd_hugetlb = g_strv_contains (p, "hugetlb");
+  caps->cpu_flags = g_variant_get_child_value (variant, 9);
+  caps->host_cpu_flags = g_variant_get_child_value (variant, 10);
   return g_steal_pointer (&caps);
 }

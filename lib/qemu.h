@@ -27,13 +27,15 @@ typedef struct {
   gboolean is_default;
   gboolean deprecated;
   guint cpu_max;
+  guint order;                 /* its place in QEMU's list */
 } BigvmMachineType;
 
 typedef struct {
   char *name;
   char *alias_of;              /* "qemu64-v1" for "qemu64", or NULL */
   gboolean deprecated;
-  GStrv unavailable;           /* features the probed accelerator lacks */
+  GVariant *unavailable;       /* as: features the probed accelerator lacks */
+  guint order;                 /* its place in QEMU's list */
 } BigvmCpuModel;
 
 /* A CPU model's properties as QEMU expands them (query-cpu-model-expansion
@@ -49,8 +51,17 @@ typedef struct {
   char *path;                  /* absolute */
   BigvmVersion version;
   char *accel;                 /* the accelerator the probe ran with */
-  GPtrArray *machines;         /* BigvmMachineType */
-  GPtrArray *cpu_models;       /* BigvmCpuModel */
+  /* Every machine type (BigvmMachineType) and CPU model (BigvmCpuModel):
+   * through bigvm_qemu_machines() and bigvm_qemu_cpu_models(), which list
+   * them from the cache only when asked. */
+  GPtrArray *machines;
+  GPtrArray *cpu_models;
+  /* Capabilities from the cache: its lists, sorted by name, which the
+   * lookups search without reading the rest; NULL for a probe's. */
+  GVariant *machines_v;        /* a(ssbbuu) */
+  GVariant *aliases_v;         /* a{ss}: machine alias -> name */
+  GVariant *models_v;          /* a(ssbasu) */
+  GHashTable *found;           /* what the lookups took out of them */
   GHashTable *expansions;      /* model name -> BigvmCpuExpansion */
   /* Properties bigvm relies on (qom-list-properties). */
   gboolean cpu_phys_bits;      /* phys-bits, host-phys-bits */
@@ -58,6 +69,11 @@ typedef struct {
   gboolean prealloc_threads;
   gboolean prealloc_context;   /* thread-context (7.2) */
   gboolean memfd_hugetlb;
+  /* What -cpu MODEL,+NAME and -NAME may say: the writable boolean
+   * properties of the named models (base-x86_64-cpu), and the few more of
+   * max and host (max-x86_64-cpu); "as", sorted. */
+  GVariant *cpu_flags;
+  GVariant *host_cpu_flags;
 } BigvmQemuCaps;
 
 /* Reads "QEMU emulator version X.Y.Z ..." from `qemu --version` output. */
@@ -102,10 +118,19 @@ BigvmQemuCaps *bigvm_qemu_caps_from_variant (GVariant *variant, GError **error);
 void bigvm_qemu_caps_free (BigvmQemuCaps *caps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BigvmQemuCaps, bigvm_qemu_caps_free)
 
+/* Every machine type and CPU model. */
+GPtrArray *bigvm_qemu_machines (const BigvmQemuCaps *caps);
+GPtrArray *bigvm_qemu_cpu_models (const BigvmQemuCaps *caps);
+
 /* A machine type by name or alias; NULL if QEMU has none. */
 const BigvmMachineType *bigvm_qemu_find_machine (const BigvmQemuCaps *caps, const char *name);
 const BigvmCpuModel *bigvm_qemu_find_cpu_model (const BigvmQemuCaps *caps, const char *name);
 const BigvmCpuExpansion *bigvm_qemu_find_expansion (const BigvmQemuCaps *caps, const char *name);
+
+/* Whether -cpu MODEL,+FLAG (or -FLAG) names a boolean property of MODEL
+ * that QEMU lets the command line set. */
+gboolean bigvm_qemu_cpu_flag_known (const BigvmQemuCaps *caps, const char *model,
+                                    const char *flag);
 
 /* Up to three names in NAMES (machine or CPU model names) close to NAME,
  * comma-separated, or NULL. */

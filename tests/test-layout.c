@@ -211,6 +211,37 @@ START_TEST (test_ovmf)
 }
 END_TEST
 
+/* The lengths QEMU 7.2 printed when it refused the tables
+ * ("SMBIOS 2.1 table length N exceeds 65535"). */
+START_TEST (test_smbios_length)
+{
+  static const struct {
+    BigvmMachineFamily family; const char *name; guint64 gib; guint sockets; gsize length;
+  } cases[] = {
+    { BIGVM_MACHINE_Q35, "pc-q35-7.2", 18945, 1, 65539 },
+    { BIGVM_MACHINE_Q35, "pc-q35-7.2", 18945, 2, 65604 },
+    { BIGVM_MACHINE_I440FX, "pc-i440fx-7.2", 18945, 1, 65551 },
+    { BIGVM_MACHINE_Q35, "pc-q35-7.2", 61392, 1, 214051 },
+    { BIGVM_MACHINE_Q35, "pc-q35-7.2", 14209, 255, 65584 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      BigvmMachine machine = { cases[i].family, 7, 2 };
+      gsize got = bigvm_smbios_length (&machine, cases[i].name, cases[i].gib * BIGVM_GiB,
+                                       cases[i].sockets);
+      ck_assert_msg (got == cases[i].length, "case %zu: %zu, QEMU said %zu", i, got,
+                     cases[i].length);
+    }
+  /* The largest that fit: 18944 GiB with one socket, 14208 with 255. */
+  BigvmMachine q35 = { BIGVM_MACHINE_Q35, 7, 2 };
+  ck_assert_uint_le (bigvm_smbios_length (&q35, "pc-q35-7.2", 18944 * BIGVM_GiB, 1),
+                     BIGVM_SMBIOS_MAX_LENGTH);
+  ck_assert_uint_le (bigvm_smbios_length (&q35, "pc-q35-7.2", 14208 * BIGVM_GiB, 255),
+                     BIGVM_SMBIOS_MAX_LENGTH);
+}
+END_TEST
+
 Suite *
 suite_layout (void)
 {
@@ -224,6 +255,7 @@ suite_layout (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("ovmf");
   tcase_add_test (tc, test_ovmf);
+  tcase_add_test (tc, test_smbios_length);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -263,8 +263,8 @@ START_TEST (test_probe_real)
   g_autoptr (GVariant) variant = bigvm_qemu_caps_to_variant (caps);
   g_autoptr (BigvmQemuCaps) back = bigvm_qemu_caps_from_variant (variant, &error);
   ck_assert_msg (back != NULL, "%s", error ? error->message : "");
-  ck_assert_uint_eq (back->machines->len, caps->machines->len);
-  ck_assert_uint_eq (back->cpu_models->len, caps->cpu_models->len);
+  ck_assert_uint_eq (bigvm_qemu_machines (back)->len, bigvm_qemu_machines (caps)->len);
+  ck_assert_uint_eq (bigvm_qemu_cpu_models (back)->len, bigvm_qemu_cpu_models (caps)->len);
   ck_assert_str_eq (bigvm_qemu_find_machine (back, "q35")->name, q35->name);
   ck_assert (bigvm_qemu_find_expansion (back, "max")->pdpe1gb);
   ck_assert (back->ram_reserve && back->cpu_phys_bits);
@@ -274,9 +274,9 @@ END_TEST
 START_TEST (test_close_names)
 {
   g_autoptr (BigvmQemuCaps) caps = test_caps_new ();
-  g_autofree char *machines = bigvm_qemu_close_names (caps->machines, "pc-q53-7.2");
-  g_autofree char *models = bigvm_qemu_close_names (caps->cpu_models, "Westmer");
-  g_autofree char *none = bigvm_qemu_close_names (caps->cpu_models, "zzzzzzzzzzzz");
+  g_autofree char *machines = bigvm_qemu_close_names (bigvm_qemu_machines (caps), "pc-q53-7.2");
+  g_autofree char *models = bigvm_qemu_close_names (bigvm_qemu_cpu_models (caps), "Westmer");
+  g_autofree char *none = bigvm_qemu_close_names (bigvm_qemu_cpu_models (caps), "zzzzzzzzzzzz");
 
   ck_assert (g_str_has_prefix (machines, "pc-q35-7.2, "));
   ck_assert (g_str_has_prefix (models, "Westmere"));

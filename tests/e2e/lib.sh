@@ -56,3 +56,34 @@ expect () {
   [ "$got" = "$want" ] || { cat "$scratch/err" >&2; fail "$* exited $got, want $want"; }
   grep -q -- "$pattern" "$scratch/err" || { cat "$scratch/err" >&2; fail "$*: stderr lacks '$pattern'"; }
 }
+
+# qemu_starts ARG...: the real QEMU starts what `bigvm show ARG...` prints:
+# run as printed but stopped (-S) and daemonized, whose parent exits 0
+# only once QEMU is fully set up (os_setup_post()); the serial console on
+# null, since a daemon has no stdio.  QEMU's stderr is left in
+# $scratch/qemu.err; the daemon is killed.
+qemu_starts () {
+  line=$("$BIGVM" show -q "$@") || { echo "bigvm show $* refused it" >&2; return 1; }
+  eval "set -- $line"
+  for word; do
+    shift
+    [ "$word" = mon:stdio ] && word=null
+    set -- "$@" "$word"
+  done
+  rm -f "$scratch/qemu.pid"
+  "$@" -S -daemonize -pidfile "$scratch/qemu.pid" 2> "$scratch/qemu.err" || return 1
+  kill "$(cat "$scratch/qemu.pid")"
+}
+
+# qemu_refuses PATTERN ARG...: the real QEMU refuses the command line
+# ARG... (as qemu_starts runs it), saying PATTERN.
+qemu_refuses () {
+  pattern=$1; shift
+  rm -f "$scratch/qemu.pid"
+  if "$@" -S -daemonize -pidfile "$scratch/qemu.pid" 2> "$scratch/qemu.err"; then
+    kill "$(cat "$scratch/qemu.pid")"
+    echo "QEMU started $*" >&2
+    return 1
+  fi
+  grep -q -- "$pattern" "$scratch/qemu.err" || { cat "$scratch/qemu.err" >&2; return 1; }
+}

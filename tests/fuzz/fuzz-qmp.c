@@ -45,7 +45,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (GError) error = NULL;
   g_autoptr (BigvmQemuCaps) back = bigvm_qemu_caps_from_variant (variant, &error);
   g_assert (back != NULL);
-  g_assert (back->machines->len == caps->machines->len);
-  g_assert (back->cpu_models->len == caps->cpu_models->len);
+  g_assert (bigvm_qemu_machines (back)->len == bigvm_qemu_machines (caps)->len);
+  g_assert (bigvm_qemu_cpu_models (back)->len == bigvm_qemu_cpu_models (caps)->len);
   return 0;
 }
