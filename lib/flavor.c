@@ -832,22 +832,15 @@ indexed_key (const char *stem, guint index)
   return g_strdup_printf ("%s.%u", stem, index);
 }
 
-/* Nova's rules (nova/virt/hardware.py numa_get_constraints,
- * _get_numa_topology_manual): with only a node count, the planner splits
- * vCPUs and RAM evenly; otherwise every node has both CPUs and memory,
- * every vCPU is in exactly one node and the nodes' memory adds up to
- * ram. */
+/* Every indexed NUMA key names a node hw:numa_nodes has. */
 static void
-check_numa (Parser *parser)
+check_numa_indexes (Parser *parser)
 {
-  BigvmFlavor *flavor = parser->flavor;
   guint nodes = parser->numa_node_count;
-  guint errors_before = parser->errors->len;
-  guint64 ram_mib = flavor->ram_bytes / BIGVM_MiB;
   GHashTable *tables[] = { parser->numa_cpus, parser->numa_mem, parser->numa_host_nodes };
   const char *stems[] = { "hw:numa_cpus", "hw:numa_mem", "bigvm:numa_host_nodes" };
 
-  for (guint t = 0; t < 3; t++)
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
     {
       GHashTableIter iter;
       gpointer index;
@@ -862,17 +855,83 @@ check_numa (Parser *parser)
                        GPOINTER_TO_UINT (index), nodes);
         }
     }
+}
+
+/* Node N of a manual layout: its vCPUs (each in this node only, OWNER
+ * says which node has which: node + 1) and memory.  FALSE when its keys
+ * are malformed. */
+static gboolean
+check_numa_node (Parser *parser, guint n, guint *owner, guint64 *mem_total)
+{
+  BigvmFlavor *flavor = parser->flavor;
+  g_autofree char *cpus_key = indexed_key ("hw:numa_cpus", n);
+  g_autofree char *mem_key = indexed_key ("hw:numa_mem", n);
+  const char *cpus_spec = g_hash_table_lookup (parser->numa_cpus, GUINT_TO_POINTER (n));
+  const char *mem_spec = g_hash_table_lookup (parser->numa_mem, GUINT_TO_POINTER (n));
+  g_autoptr (GError) local_error = NULL;
+  GArray *cpus = NULL;
+  guint64 mem_bytes = 0;
+
+  if (cpus_spec == NULL || mem_spec == NULL)
+    {
+      add_error (parser, "hw:numa_nodes", "node %u needs both %s and %s", n, cpus_key, mem_key);
+      return FALSE;
+    }
+  if (!parse_cpu_set (cpus_spec, BIGVM_MAX_VCPUS - 1, &cpus, &local_error))
+    {
+      add_error (parser, cpus_key, "%s", local_error->message);
+      return FALSE;
+    }
+  if (!bigvm_parse_size (mem_spec, BIGVM_MiB, BIGVM_MAX_RAM_BYTES, &mem_bytes, &local_error)
+      || mem_bytes == 0 || mem_bytes % BIGVM_MiB != 0)
+    {
+      add_error (parser, mem_key, "%s", local_error != NULL ? local_error->message
+                 : "not a positive whole number of MiB");
+      g_array_unref (cpus);
+      return FALSE;
+    }
+  *mem_total += mem_bytes;
+  if (cpus->len == 0)
+    {
+      g_autofree char *shown = bigvm_echo (cpus_spec);
+      add_error (parser, cpus_key, "\"%s\" leaves node %u without vCPUs", shown, n);
+    }
+  for (guint i = 0; i < cpus->len; i++)
+    {
+      guint cpu = g_array_index (cpus, guint, i);
+      if (cpu >= flavor->vcpus)
+        add_error (parser, cpus_key, "vCPU %u does not exist (vcpus = %u)", cpu, flavor->vcpus);
+      else if (owner[cpu] != 0)
+        add_error (parser, cpus_key, "vCPU %u is in node %u already", cpu, owner[cpu] - 1);
+      else
+        owner[cpu] = n + 1;
+    }
+  add_numa_node (flavor, cpus, mem_bytes);
+  return TRUE;
+}
+
+/* Nova's rules (nova/virt/hardware.py numa_get_constraints,
+ * _get_numa_topology_manual): with only a node count, the planner splits
+ * vCPUs and RAM evenly; otherwise every node has both CPUs and memory,
+ * every vCPU is in exactly one node and the nodes' memory adds up to
+ * ram. */
+static void
+check_numa (Parser *parser)
+{
+  BigvmFlavor *flavor = parser->flavor;
+  guint nodes = parser->numa_node_count;
+  guint errors_before = parser->errors->len;
+
+  check_numa_indexes (parser);
   if (nodes == 0 || flavor->vcpus == 0 || flavor->ram_bytes == 0
       || parser->errors->len > errors_before)
     return;
-
   if (nodes > flavor->vcpus)
     {
       add_error (parser, "hw:numa_nodes", "%u nodes for %u vCPUs: each node needs a vCPU",
                  nodes, flavor->vcpus);
       return;
     }
-
   if (g_hash_table_size (parser->numa_cpus) == 0 && g_hash_table_size (parser->numa_mem) == 0)
     {
       for (guint n = 0; n < nodes; n++)
@@ -880,59 +939,12 @@ check_numa (Parser *parser)
       return;
     }
 
-  g_autofree guint *owner = g_new0 (guint, flavor->vcpus);  /* node + 1 */
+  g_autofree guint *owner = g_new0 (guint, flavor->vcpus);
   guint64 mem_total = 0;
   for (guint n = 0; n < nodes; n++)
-    {
-      g_autofree char *cpus_key = indexed_key ("hw:numa_cpus", n);
-      g_autofree char *mem_key = indexed_key ("hw:numa_mem", n);
-      const char *cpus_spec = g_hash_table_lookup (parser->numa_cpus, GUINT_TO_POINTER (n));
-      const char *mem_spec = g_hash_table_lookup (parser->numa_mem, GUINT_TO_POINTER (n));
-      g_autoptr (GError) local_error = NULL;
-      GArray *cpus = NULL;
-      guint64 mem_bytes = 0;
-
-      if (cpus_spec == NULL || mem_spec == NULL)
-        {
-          add_error (parser, "hw:numa_nodes",
-                     "node %u needs both %s and %s", n, cpus_key, mem_key);
-          continue;
-        }
-      if (!parse_cpu_set (cpus_spec, BIGVM_MAX_VCPUS - 1, &cpus, &local_error))
-        {
-          add_error (parser, cpus_key, "%s", local_error->message);
-          continue;
-        }
-      if (!bigvm_parse_size (mem_spec, BIGVM_MiB, BIGVM_MAX_RAM_BYTES, &mem_bytes, &local_error)
-          || mem_bytes == 0 || mem_bytes % BIGVM_MiB != 0)
-        {
-          add_error (parser, mem_key, "%s", local_error != NULL ? local_error->message
-                     : "not a positive whole number of MiB");
-          g_array_unref (cpus);
-          continue;
-        }
-      mem_total += mem_bytes;
-      if (cpus->len == 0)
-        {
-          g_autofree char *shown = bigvm_echo (cpus_spec);
-          add_error (parser, cpus_key, "\"%s\" leaves node %u without vCPUs", shown, n);
-        }
-      for (guint i = 0; i < cpus->len; i++)
-        {
-          guint cpu = g_array_index (cpus, guint, i);
-          if (cpu >= flavor->vcpus)
-            add_error (parser, cpus_key, "vCPU %u does not exist (vcpus = %u)", cpu,
-                       flavor->vcpus);
-          else if (owner[cpu] != 0)
-            add_error (parser, cpus_key, "vCPU %u is in node %u already", cpu, owner[cpu] - 1);
-          else
-            owner[cpu] = n + 1;
-        }
-      add_numa_node (flavor, cpus, mem_bytes);
-    }
+    check_numa_node (parser, n, owner, &mem_total);
   if (parser->errors->len > errors_before)
     return;
-
   for (guint cpu = 0; cpu < flavor->vcpus; cpu++)
     if (owner[cpu] == 0)
       {
@@ -944,7 +956,7 @@ check_numa (Parser *parser)
       g_autofree char *mem_key = indexed_key ("hw:numa_mem", 0);
       add_error (parser, mem_key,
                  "the nodes' memory adds up to %" G_GUINT64_FORMAT " MiB, but ram is %"
-                 G_GUINT64_FORMAT " MiB", mem_total / BIGVM_MiB, ram_mib);
+                 G_GUINT64_FORMAT " MiB", mem_total / BIGVM_MiB, flavor->ram_bytes / BIGVM_MiB);
     }
 }
 

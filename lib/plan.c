@@ -246,86 +246,12 @@ plan_ovmf (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host, GE
   return FALSE;
 }
 
-static gboolean
-plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
-                    const BigvmQemuCaps *caps, const BigvmMachine *machine, GError **error)
+/* Why the guest's USABLE bits are too few, naming what to change. */
+static void
+refuse_too_few_bits (const BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+                     guint usable, GError **error)
 {
-  BigvmLayoutInput input = { *machine, plan->guest_vendor, flavor->ram_bytes,
-                             flavor->maxmem_bytes, flavor->mem_slots };
   g_autofree char *ram = bigvm_format_size_human (flavor->ram_bytes);
-
-  plan->layout = bigvm_layout_new (&input);
-  plan->qemu_min_bits = plan->layout->min_phys_bits;
-  plan->min_phys_bits = plan->qemu_min_bits;
-  plan->min_bits_reason = describe_top (plan->layout);
-
-  if (bigvm_version_compare (&caps->version, QEMU_LAYOUT_CHECKED_MAJOR,
-                             QEMU_LAYOUT_CHECKED_MINOR + 1, 0) >= 0)
-    g_ptr_array_add (plan->warnings,
-                     g_strdup_printf ("bigvm's address map follows QEMU 7.2 (hw/i386/pc.c); "
-                                      "QEMU %u.%u may lay memory out differently",
-                                      caps->version.major, caps->version.minor));
-
-  /* OVMF for x86_64 (OvmfPkgX64) switches to long mode in its first
-   * instructions. */
-  if (flavor->firmware == BIGVM_FIRMWARE_UEFI && !plan->guest_lm)
-    {
-      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "hw_firmware_type",
-                              "OVMF for x86_64 needs a 64-bit CPU, and the guest's (%s%s) is "
-                              "32-bit", plan->cpu_model,
-                              g_strv_contains ((const char *const *) flavor->cpu_flags, "-lm")
-                              ? ",-lm" : "");
-      return FALSE;
-    }
-  /* hw/i386/pc.c pc_max_used_gpa(): for a CPU of 32 address bits or
-   * fewer QEMU checks nothing and starts any RAM; the guest then reaches
-   * only its first 4 GiB. */
-  if (flavor->firmware != BIGVM_FIRMWARE_UEFI && plan->guest_phys_bits <= 32)
-    {
-      if (plan->layout->ram_end > 4 * BIGVM_GiB)
-        g_ptr_array_add (plan->warnings,
-                         bigvm_flavor_message (flavor, "ram",
-                                               "the guest CPU (%s) addresses 32 bits, 4 GiB: "
-                                               "the RAM QEMU puts above 4 GiB is out of its "
-                                               "reach", plan->cpu_model));
-      bigvm_plan_note (plan, "address bits: QEMU checks none for a CPU of 32 bits (%s)",
-                       plan->cpu_model);
-      return TRUE;
-    }
-
-  if (flavor->firmware == BIGVM_FIRMWARE_UEFI)
-    {
-      if (!plan_ovmf (plan, flavor, host, error))
-        return FALSE;
-      if (plan->firmware_min_bits == 0)
-        {
-          bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "ram",
-                                  "%s is more than OVMF can map (47 bits, 128 TiB); use "
-                                  "hw_firmware_type = bios", ram);
-          return FALSE;
-        }
-      if (plan->firmware_min_bits > plan->min_phys_bits)
-        {
-          BigvmOvmfView view;
-          bigvm_ovmf_view (plan->layout, plan->firmware_min_bits, plan->guest_vendor,
-                           plan->guest_pdpe1gb, &view);
-          plan->min_phys_bits = plan->firmware_min_bits;
-          g_free (plan->min_bits_reason);
-          plan->min_bits_reason = g_strdup_printf ("OVMF's 64-bit PCI window ends at 0x%"
-                                                   G_GINT64_MODIFIER "x",
-                                                   view.window_end - 1);
-        }
-    }
-
-  /* Under KVM a guest addresses at most what the host kernel can use. */
-  guint usable = plan->accel == BIGVM_ACCEL_KVM
-                 ? MIN (plan->guest_phys_bits, host->effective_phys_bits) : plan->guest_phys_bits;
-  if (usable >= plan->min_phys_bits)
-    {
-      bigvm_plan_note (plan, "address bits: %u needed (%s), the guest gets %u", plan->min_phys_bits,
-            plan->min_bits_reason, plan->guest_phys_bits);
-      return TRUE;
-    }
 
   switch (flavor->phys_addr_mode)
     {
@@ -334,13 +260,13 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
                               "%u bits are too few: %s: needs %u bits",
                               plan->guest_phys_bits, plan->min_bits_reason,
                               plan->min_phys_bits);
-      return FALSE;
+      return;
     case BIGVM_PHYS_ADDR_PASSTHROUGH:
       bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw:maxphysaddr_mode",
                               "passthrough gives the guest the host's %u bits (%s), too "
                               "few: %s: needs %u bits", usable, host->source,
                               plan->min_bits_reason, plan->min_phys_bits);
-      return FALSE;
+      return;
     case BIGVM_PHYS_ADDR_DEFAULT:
       break;
     }
@@ -362,8 +288,100 @@ plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost 
                             "hw:maxphysaddr_bits = %u", ram, plan->min_phys_bits,
                             plan->guest_phys_bits, plan->cpu_model, plan->min_bits_reason,
                             plan->min_phys_bits);
+}
+
+/* OVMF for x86_64 (OvmfPkgX64) switches to long mode in its first
+ * instructions, and maps what its own rules say (plan_ovmf): the bits
+ * the guest needs may be more than QEMU's. */
+static gboolean
+plan_uefi_bits (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+                GError **error)
+{
+  if (!plan->guest_lm)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "hw_firmware_type",
+                              "OVMF for x86_64 needs a 64-bit CPU, and the guest's (%s%s) is "
+                              "32-bit", plan->cpu_model,
+                              g_strv_contains ((const char *const *) flavor->cpu_flags, "-lm")
+                              ? ",-lm" : "");
+      return FALSE;
+    }
+  if (!plan_ovmf (plan, flavor, host, error))
+    return FALSE;
+  if (plan->firmware_min_bits == 0)
+    {
+      g_autofree char *ram = bigvm_format_size_human (flavor->ram_bytes);
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_FLAVOR, "ram",
+                              "%s is more than OVMF can map (47 bits, 128 TiB); use "
+                              "hw_firmware_type = bios", ram);
+      return FALSE;
+    }
+  if (plan->firmware_min_bits > plan->min_phys_bits)
+    {
+      BigvmOvmfView view;
+      bigvm_ovmf_view (plan->layout, plan->firmware_min_bits, plan->guest_vendor,
+                       plan->guest_pdpe1gb, &view);
+      plan->min_phys_bits = plan->firmware_min_bits;
+      g_free (plan->min_bits_reason);
+      plan->min_bits_reason = g_strdup_printf ("OVMF's 64-bit PCI window ends at 0x%"
+                                               G_GINT64_MODIFIER "x", view.window_end - 1);
+    }
+  return TRUE;
+}
+
+static gboolean
+plan_address_space (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
+                    const BigvmQemuCaps *caps, const BigvmMachine *machine, GError **error)
+{
+  BigvmLayoutInput input = { *machine, plan->guest_vendor, flavor->ram_bytes,
+                             flavor->maxmem_bytes, flavor->mem_slots };
+
+  plan->layout = bigvm_layout_new (&input);
+  plan->qemu_min_bits = plan->layout->min_phys_bits;
+  plan->min_phys_bits = plan->qemu_min_bits;
+  plan->min_bits_reason = describe_top (plan->layout);
+
+  if (bigvm_version_compare (&caps->version, QEMU_LAYOUT_CHECKED_MAJOR,
+                             QEMU_LAYOUT_CHECKED_MINOR + 1, 0) >= 0)
+    g_ptr_array_add (plan->warnings,
+                     g_strdup_printf ("bigvm's address map follows QEMU 7.2 (hw/i386/pc.c); "
+                                      "QEMU %u.%u may lay memory out differently",
+                                      caps->version.major, caps->version.minor));
+
+  if (flavor->firmware == BIGVM_FIRMWARE_UEFI)
+    {
+      if (!plan_uefi_bits (plan, flavor, host, error))
+        return FALSE;
+    }
+  /* hw/i386/pc.c pc_max_used_gpa(): for a CPU of 32 address bits or
+   * fewer QEMU checks nothing and starts any RAM; the guest then reaches
+   * only its first 4 GiB. */
+  else if (plan->guest_phys_bits <= 32)
+    {
+      if (plan->layout->ram_end > 4 * BIGVM_GiB)
+        g_ptr_array_add (plan->warnings,
+                         bigvm_flavor_message (flavor, "ram",
+                                               "the guest CPU (%s) addresses 32 bits, 4 GiB: "
+                                               "the RAM QEMU puts above 4 GiB is out of its "
+                                               "reach", plan->cpu_model));
+      bigvm_plan_note (plan, "address bits: QEMU checks none for a CPU of 32 bits (%s)",
+                       plan->cpu_model);
+      return TRUE;
+    }
+
+  /* Under KVM a guest addresses at most what the host kernel can use. */
+  guint usable = plan->accel == BIGVM_ACCEL_KVM
+                 ? MIN (plan->guest_phys_bits, host->effective_phys_bits) : plan->guest_phys_bits;
+  if (usable >= plan->min_phys_bits)
+    {
+      bigvm_plan_note (plan, "address bits: %u needed (%s), the guest gets %u", plan->min_phys_bits,
+                       plan->min_bits_reason, plan->guest_phys_bits);
+      return TRUE;
+    }
+  refuse_too_few_bits (plan, flavor, host, usable, error);
   return FALSE;
 }
+
 
 /* ---- firmware and memory ---------------------------------------------- */
 

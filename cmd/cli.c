@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "cli.h"
+
+#include "errors.h"
+#include "util.h"
+
+/* How long each QEMU bigvm starts to ask what it can do may take, unless
+ * BIGVM_PROBE_TIMEOUT (seconds) says otherwise. */
+#define PROBE_TIMEOUT_S 30
+
+Options opt;
+static gboolean opt_version;
+
+static const GOptionEntry common_entries[] = {
+  { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &opt.qemu,
+    "QEMU binary (default: $BIGVM_QEMU, else qemu-system-x86_64 from PATH)", "PATH" },
+  { "accel", 0, 0, G_OPTION_ARG_STRING, &opt.accel,
+    "Accelerator: auto (KVM when /dev/kvm is usable), kvm or tcg", "auto|kvm|tcg" },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Say what bigvm decided and why", NULL },
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt.quiet, "Print no warnings", NULL },
+  { NULL }
+};
+
+static const GOptionEntry flavor_entries[] = {
+  { "sparse-ram", 0, 0, G_OPTION_ARG_NONE, &opt.sparse_ram,
+    "Map guest RAM without reserving host memory (reserve=off)", NULL },
+  { NULL }
+};
+
+static const GOptionEntry dump_entries[] = {
+  { "cpuid-dump", 0, 0, G_OPTION_ARG_FILENAME, &opt.cpuid_dump,
+    "Plan for the host whose libcpuid raw CPUID dump FILE is", "FILE" },
+  { NULL }
+};
+
+static const GOptionEntry format_entries[] = {
+  { "format", 0, 0, G_OPTION_ARG_STRING, &opt.format, "Output format", "FORMAT" },
+  { NULL }
+};
+
+static const GOptionEntry preflight_entries[] = {
+  { "preflight", 0, 0, G_OPTION_ARG_NONE, &opt.preflight,
+    "Also start QEMU stopped with the real command line, and ask what the guest CPU got",
+    NULL },
+  { NULL }
+};
+
+static const GOptionEntry top_entries[] = {
+  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print bigvm's version", NULL },
+  { NULL }
+};
+
+/* bigvm [--version]: no command word. */
+static void
+parse_top (int argc, char **argv, const Command *commands, gsize n_commands)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new ("COMMAND [OPTION...]");
+  g_autoptr (GError) error = NULL;
+  GString *summary = g_string_new ("Commands:\n");
+
+  for (gsize i = 0; i < n_commands; i++)
+    g_string_append_printf (summary, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  g_string_append (summary, "\nbigvm COMMAND --help shows the options. "
+                   "See bigvm(1) and bigvm-flavor(5).");
+  g_set_prgname ("bigvm");
+  g_option_context_set_summary (context, summary->str);
+  g_string_free (summary, TRUE);
+  g_option_context_add_main_entries (context, top_entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    usage_error (NULL, error->message);
+  if (!opt_version && argc < 2)
+    usage_error (NULL, "no command given");
+  if (!opt_version)
+    {
+      g_autofree char *message = g_strdup_printf ("unknown command \"%s\"", argv[1]);
+      usage_error (NULL, message);
+    }
+  puts (PACKAGE_STRING);
+  close_stdout ();
+  exit (0);
+}
+
+/* COMMAND's options, after the command word; the operands are left. */
+static void
+parse_command (const Command *command, int *argc, char ***argv, char **qemu_args)
+{
+  unsigned takes = command->takes;
+  g_autofree char *prgname = g_strdup_printf ("bigvm %s", command->name);
+  g_autoptr (GOptionContext) context =
+    g_option_context_new ((takes & TAKES_QEMU_ARGS) ? "FLAVOR [-- QEMU_ARG...]"
+                          : (takes & TAKES_FLAVOR) ? "FLAVOR" : NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_set_prgname (prgname);
+  g_option_context_set_summary (context, command->summary);
+  g_option_context_set_description (context, "See bigvm(1) and bigvm-flavor(5).");
+  g_option_context_add_main_entries (context, common_entries, NULL);
+  if (takes & TAKES_FLAVOR)
+    g_option_context_add_main_entries (context, flavor_entries, NULL);
+  if (takes & TAKES_DUMP)
+    g_option_context_add_main_entries (context, dump_entries, NULL);
+  if (command->formats != NULL)
+    g_option_context_add_main_entries (context, format_entries, NULL);
+  if (takes & TAKES_PREFLIGHT)
+    g_option_context_add_main_entries (context, preflight_entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    usage_error (command->name, error->message);
+
+  int want = (takes & TAKES_FLAVOR) ? 2 : 1;
+  if (*argc < want)
+    usage_error (command->name, "no FLAVOR given");
+  if (*argc > want)
+    {
+      g_autofree char *message = (takes & TAKES_FLAVOR)
+                                 ? g_strdup ("more than one FLAVOR given")
+                                 : g_strdup_printf ("%s takes no FLAVOR", prgname);
+      usage_error (command->name, message);
+    }
+  if (qemu_args != NULL && !(takes & TAKES_QEMU_ARGS))
+    {
+      g_autofree char *message = g_strdup_printf ("%s takes no QEMU arguments", prgname);
+      usage_error (command->name, message);
+    }
+  if (opt.verbose && opt.quiet)
+    usage_error (command->name, "--verbose and --quiet exclude each other");
+  if (opt.preflight && opt.cpuid_dump != NULL)
+    usage_error (command->name,
+                 "--preflight starts QEMU here; it cannot check another host (--cpuid-dump)");
+  if (opt.accel != NULL && !g_strv_contains ((const char *const[]) { "auto", "kvm", "tcg", NULL },
+                                             opt.accel))
+    usage_error (command->name, "--accel must be auto, kvm or tcg");
+  g_auto (GStrv) formats = g_strsplit (command->formats ?: "", ",", -1);
+  if (opt.format == NULL)
+    opt.format = g_strdup (formats[0] != NULL ? formats[0] : "");
+  else if (!g_strv_contains ((const char *const *) formats, opt.format))
+    {
+      g_autofree char *message = g_strdup_printf ("--format must be one of: %s",
+                                                  command->formats);
+      usage_error (command->name, message);
+    }
+  cli_probe_timeout_ms ();  /* a bad BIGVM_PROBE_TIMEOUT is a usage error, whatever else */
+}
+
+const Command *
+cli_parse (int argc, char **argv, const Command *commands, gsize n_commands,
+           const char **ret_flavor, char ***ret_qemu_args)
+{
+  const Command *command = NULL;
+
+  /* QEMU's own arguments follow the first "--"; GOption never sees them. */
+  *ret_qemu_args = NULL;
+  for (int i = 1; i < argc; i++)
+    if (g_str_equal (argv[i], "--"))
+      {
+        *ret_qemu_args = argv + i + 1;
+        argv[i] = NULL;
+        argc = i;
+        break;
+      }
+  if (argc < 2 || argv[1][0] == '-')
+    parse_top (argc, argv, commands, n_commands);
+  for (gsize i = 0; i < n_commands && command == NULL; i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      command = &commands[i];
+  if (command == NULL)
+    {
+      g_autofree char *message = g_strdup_printf ("unknown command \"%s\"", argv[1]);
+      usage_error (NULL, message);
+    }
+  /* Skip the command word; GOption parses what follows it. */
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  parse_command (command, &argc, &argv, *ret_qemu_args);
+  *ret_flavor = argc > 1 ? argv[1] : NULL;
+  return command;
+}
+
+guint
+cli_probe_timeout_ms (void)
+{
+  const char *env = g_getenv ("BIGVM_PROBE_TIMEOUT");
+  guint64 seconds = PROBE_TIMEOUT_S;
+
+  if (env != NULL && *env != '\0' && !bigvm_parse_uint (env, 1, 3600, &seconds, NULL))
+    die (BIGVM_ERROR_USAGE, "BIGVM_PROBE_TIMEOUT=%s: not a number of seconds (1..3600)", env);
+  return seconds * 1000;
+}
+
+BigvmPipelineInput
+cli_pipeline_input (const char *flavor, BigvmPurpose purpose, char **qemu_args)
+{
+  const char *env_qemu = g_getenv ("BIGVM_QEMU");
+  BigvmPipelineInput input = {
+    .flavor_path = flavor,
+    .purpose = purpose,
+    .accel = g_strcmp0 (opt.accel, "kvm") == 0 ? BIGVM_ACCEL_KVM
+             : g_strcmp0 (opt.accel, "tcg") == 0 ? BIGVM_ACCEL_TCG : BIGVM_ACCEL_AUTO,
+    .sparse_ram = opt.sparse_ram,
+    .cpuid_dump = opt.cpuid_dump,
+    .qemu = opt.qemu ?: env_qemu != NULL && *env_qemu != '\0' ? env_qemu : "qemu-system-x86_64",
+    .probe_timeout_ms = cli_probe_timeout_ms (),
+    .qemu_args = (const char *const *) qemu_args,
+  };
+  return input;
+}
