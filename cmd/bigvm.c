@@ -138,7 +138,11 @@ cmd_run (const char *flavor, char **qemu_args)
     die (BIGVM_ERROR_INTERNAL, "cannot write to standard output: %s", g_strerror (errno));
   execv (qemu, (char **) p->argv->pdata);
   /* As shells and env(1) report a command they cannot run. */
-  die (errno == ENOENT ? 127 : 126, "cannot execute %s: %s", qemu, g_strerror (errno));
+  int status = errno == ENOENT ? 127 : 126;
+  char failed[4096];
+  g_snprintf (failed, sizeof failed, "cannot execute %s: %s", qemu, g_strerror (errno));
+  g_clear_pointer (&p, bigvm_pipeline_free);
+  die (status, "%s", failed);
 }
 
 static int

@@ -52,13 +52,14 @@ static const GOptionEntry top_entries[] = {
   { NULL }
 };
 
-/* bigvm [--version]: no command word. */
-static void
+/* bigvm [--version]: no command word.  What is wrong, or NULL when
+ * --version was asked and answered. */
+static char *
 parse_top (int argc, char **argv, const Command *commands, gsize n_commands)
 {
   g_autoptr (GOptionContext) context = g_option_context_new ("COMMAND [OPTION...]");
   g_autoptr (GError) error = NULL;
-  GString *summary = g_string_new ("Commands:\n");
+  g_autoptr (GString) summary = g_string_new ("Commands:\n");
 
   for (gsize i = 0; i < n_commands; i++)
     g_string_append_printf (summary, "  %-8s %s\n", commands[i].name, commands[i].summary);
@@ -66,24 +67,20 @@ parse_top (int argc, char **argv, const Command *commands, gsize n_commands)
                    "See bigvm(1) and bigvm-flavor(5).");
   g_set_prgname ("bigvm");
   g_option_context_set_summary (context, summary->str);
-  g_string_free (summary, TRUE);
   g_option_context_add_main_entries (context, top_entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    usage_error (NULL, error->message);
-  if (!opt_version && argc < 2)
-    usage_error (NULL, "no command given");
+    return g_strdup (error->message);
   if (!opt_version)
-    {
-      g_autofree char *message = g_strdup_printf ("unknown command \"%s\"", argv[1]);
-      usage_error (NULL, message);
-    }
+    return argc < 2 ? g_strdup ("no command given")
+                    : g_strdup_printf ("unknown command \"%s\"", argv[1]);
   puts (PACKAGE_STRING);
-  close_stdout ();
-  exit (0);
+  return NULL;
 }
 
-/* COMMAND's options, after the command word; the operands are left. */
-static void
+/* COMMAND's options, after the command word; the operands are left.
+ * What is wrong with them, or NULL: the caller reports it once this
+ * function's allocations are freed. */
+static char *
 parse_command (const Command *command, int *argc, char ***argv, char **qemu_args)
 {
   unsigned takes = command->takes;
@@ -106,41 +103,29 @@ parse_command (const Command *command, int *argc, char ***argv, char **qemu_args
   if (takes & TAKES_PREFLIGHT)
     g_option_context_add_main_entries (context, preflight_entries, NULL);
   if (!g_option_context_parse (context, argc, argv, &error))
-    usage_error (command->name, error->message);
+    return g_strdup (error->message);
 
   int want = (takes & TAKES_FLAVOR) ? 2 : 1;
   if (*argc < want)
-    usage_error (command->name, "no FLAVOR given");
+    return g_strdup ("no FLAVOR given");
   if (*argc > want)
-    {
-      g_autofree char *message = (takes & TAKES_FLAVOR)
-                                 ? g_strdup ("more than one FLAVOR given")
-                                 : g_strdup_printf ("%s takes no FLAVOR", prgname);
-      usage_error (command->name, message);
-    }
+    return (takes & TAKES_FLAVOR) ? g_strdup ("more than one FLAVOR given")
+                                  : g_strdup_printf ("%s takes no FLAVOR", prgname);
   if (qemu_args != NULL && !(takes & TAKES_QEMU_ARGS))
-    {
-      g_autofree char *message = g_strdup_printf ("%s takes no QEMU arguments", prgname);
-      usage_error (command->name, message);
-    }
+    return g_strdup_printf ("%s takes no QEMU arguments", prgname);
   if (opt.verbose && opt.quiet)
-    usage_error (command->name, "--verbose and --quiet exclude each other");
+    return g_strdup ("--verbose and --quiet exclude each other");
   if (opt.preflight && opt.cpuid_dump != NULL)
-    usage_error (command->name,
-                 "--preflight starts QEMU here; it cannot check another host (--cpuid-dump)");
-  if (opt.accel != NULL && !g_strv_contains ((const char *const[]) { "auto", "kvm", "tcg", NULL },
-                                             opt.accel))
-    usage_error (command->name, "--accel must be auto, kvm or tcg");
+    return g_strdup ("--preflight starts QEMU here; it cannot check another host (--cpuid-dump)");
+  if (opt.accel != NULL
+      && !g_strv_contains ((const char *const[]) { "auto", "kvm", "tcg", NULL }, opt.accel))
+    return g_strdup ("--accel must be auto, kvm or tcg");
   g_auto (GStrv) formats = g_strsplit (command->formats ?: "", ",", -1);
   if (opt.format == NULL)
     opt.format = g_strdup (formats[0] != NULL ? formats[0] : "");
   else if (!g_strv_contains ((const char *const *) formats, opt.format))
-    {
-      g_autofree char *message = g_strdup_printf ("--format must be one of: %s",
-                                                  command->formats);
-      usage_error (command->name, message);
-    }
-  cli_probe_timeout_ms ();  /* a bad BIGVM_PROBE_TIMEOUT is a usage error, whatever else */
+    return g_strdup_printf ("--format must be one of: %s", command->formats);
+  return NULL;
 }
 
 const Command *
@@ -160,20 +145,29 @@ cli_parse (int argc, char **argv, const Command *commands, gsize n_commands,
         break;
       }
   if (argc < 2 || argv[1][0] == '-')
-    parse_top (argc, argv, commands, n_commands);
+    {
+      char *problem = parse_top (argc, argv, commands, n_commands);
+      if (problem != NULL)
+        usage_error (NULL, problem);
+      close_stdout ();
+      exit (0);
+    }
   for (gsize i = 0; i < n_commands && command == NULL; i++)
     if (g_str_equal (argv[1], commands[i].name))
       command = &commands[i];
   if (command == NULL)
     {
-      g_autofree char *message = g_strdup_printf ("unknown command \"%s\"", argv[1]);
+      char *message = g_strdup_printf ("unknown command \"%s\"", argv[1]);
       usage_error (NULL, message);
     }
   /* Skip the command word; GOption parses what follows it. */
   argv[1] = argv[0];
   argc--;
   argv++;
-  parse_command (command, &argc, &argv, *ret_qemu_args);
+  char *problem = parse_command (command, &argc, &argv, *ret_qemu_args);
+  if (problem != NULL)
+    usage_error (command->name, problem);
+  cli_probe_timeout_ms ();  /* a bad BIGVM_PROBE_TIMEOUT is a usage error, whatever else */
   *ret_flavor = argc > 1 ? argv[1] : NULL;
   return command;
 }

@@ -61,7 +61,8 @@ guint cli_probe_timeout_ms (void);
 extern gboolean output_checking;
 
 void die (int status, const char *format, ...) G_GNUC_PRINTF (2, 3) G_GNUC_NORETURN;
-void usage_error (const char *command, const char *message) G_GNUC_NORETURN;
+/* Takes MESSAGE, and frees it before exiting with status 64. */
+void usage_error (const char *command, char *message) G_GNUC_NORETURN;
 
 /* PREFIX before each line of MESSAGE, control characters escaped. */
 void print_lines (FILE *out, const char *prefix, const char *message);

@@ -16,19 +16,24 @@ die (int status, const char *format, ...)
 {
   va_list args;
   va_start (args, format);
-  g_autofree char *message = g_strdup_vprintf (format, args);
+  char *message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_autofree char *shown = bigvm_escape_control (message);
+  char *shown = bigvm_escape_control (message);
   fprintf (stderr, "bigvm: %s\n", shown);
+  /* Freed, not left to exit: the sanitizer build counts what is left. */
+  g_free (shown);
+  g_free (message);
   exit (status);
 }
 
 void
-usage_error (const char *command, const char *message)
+usage_error (const char *command, char *message)
 {
-  g_autofree char *shown = bigvm_escape_control (message);
+  char *shown = bigvm_escape_control (message);
   fprintf (stderr, "bigvm: %s\nTry 'bigvm%s%s --help' for more information.\n", shown,
            command != NULL ? " " : "", command != NULL ? command : "");
+  g_free (shown);
+  g_free (message);
   exit (BIGVM_ERROR_USAGE);
 }
 

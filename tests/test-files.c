@@ -81,7 +81,8 @@ assert_finding (const char *name, const char *lines, const char *want)
   g_autoptr (BigvmPipeline) p = run (name, lines);
   ck_assert_msg (p->refusal != NULL, "accepted:\n%s", lines);
   ck_assert_int_eq (p->refusal->code, BIGVM_ERROR_UNAVAILABLE);
-  g_autofree char *expanded = g_strjoinv (dir, g_strsplit (want, "DIR", -1));
+  g_auto (GStrv) parts = g_strsplit (want, "DIR", -1);
+  g_autofree char *expanded = g_strjoinv (dir, parts);
   const char *colon = strstr (p->refusal->message, ".flavor:");
   const char *finding = colon != NULL ? strchr (colon + strlen (".flavor:"), ' ') : NULL;
   ck_assert_msg (finding != NULL && g_str_equal (finding + 1, expanded), "\ngot:  %s\nwant: %s",
