@@ -8,10 +8,12 @@
 #include "argv.h"
 #include "errors.h"
 #include "explain.h"
+#include "fleet.h"
 #include "host-report.h"
 #include "launch.h"
 #include "nvram.h"
 #include "preflight.h"
+#include "record.h"
 #include "util.h"
 
 #include <errno.h>
@@ -23,6 +25,7 @@ static int cmd_show (const char *flavor, char **qemu_args);
 static int cmd_explain (const char *flavor, char **qemu_args);
 static int cmd_check (const char *flavor, char **qemu_args);
 static int cmd_host (const char *flavor, char **qemu_args);
+static int cmd_abi (const char *flavor, char **qemu_args);
 
 static const Command commands[] = {
   { "run", "Check FLAVOR, then replace bigvm with QEMU running it.", cmd_run, NULL,
@@ -31,8 +34,10 @@ static const Command commands[] = {
     TAKES_FLAVOR | TAKES_QEMU_ARGS | TAKES_DUMP },
   { "explain", "Print the guest's physical address map and the bits it needs.", cmd_explain,
     "text,json", TAKES_FLAVOR | TAKES_DUMP },
-  { "check", "List every check run would make, and how each came out.", cmd_check, NULL,
+  { "check", "List every check run would make, and how each came out.", cmd_check, "text,json",
     TAKES_FLAVOR | TAKES_QEMU_ARGS | TAKES_DUMP | TAKES_PREFLIGHT },
+  { "abi", "Print the ABI the guest gets, compare it with a record, or accept it.", cmd_abi,
+    "text,json", TAKES_FLAVOR | TAKES_DUMP | TAKES_ABI },
   { "host", "Describe what this host (or a dumped one) and QEMU offer guests.", cmd_host,
     "text,json", TAKES_DUMP },
 };
@@ -86,6 +91,20 @@ cmd_explain (const char *flavor, char **qemu_args)
   return 0;
 }
 
+/* --cpuid-dump=DIR: the fleet view, held to RECORD (NULL: the guest's
+ * own). */
+static int
+fleet (const char *flavor, BigvmPurpose purpose, const BigvmAbi *record)
+{
+  BigvmPipelineInput input = cli_pipeline_input (flavor, purpose, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) hosts = bigvm_fleet_check (&input, opt.cpuid_dump, record, &error);
+
+  if (hosts == NULL)
+    refuse (error);
+  return print_fleet (hosts, g_str_equal (opt.format, "json"));
+}
+
 static int
 cmd_check (const char *flavor, char **qemu_args)
 {
@@ -94,6 +113,10 @@ cmd_check (const char *flavor, char **qemu_args)
   g_autofree char *nvram = NULL;
   g_autofree char *preflight = NULL;
 
+  if (opt.cpuid_dump != NULL && g_file_test (opt.cpuid_dump, G_FILE_TEST_IS_DIR))
+    return fleet (flavor, BIGVM_PURPOSE_RUN, NULL);
+  if (g_str_equal (opt.format, "json"))
+    usage_error ("check", g_strdup ("--format=json is for a folder of CPUID dumps"));
   output_checking = TRUE;
   p = pipeline (flavor, BIGVM_PURPOSE_RUN, qemu_args);
   report (p, TRUE);
@@ -102,7 +125,7 @@ cmd_check (const char *flavor, char **qemu_args)
   print_note (nvram);
   if (opt.preflight)
     {
-      gboolean ok = bigvm_preflight_check (p->plan, p->caps, (const char *const *) qemu_args,
+      gboolean ok = bigvm_preflight_check (p, (const char *const *) qemu_args,
                                            cli_probe_timeout_ms (), &preflight, &error);
       print_note (preflight);
       if (!ok)
@@ -157,6 +180,50 @@ cmd_host (const char *flavor, char **qemu_args)
   fputs (out, stdout);
   if (json)
     fputc ('\n', stdout);
+  close_stdout ();
+  return 0;
+}
+
+/* The ABI the guest gets here, how it differs from a record, or the
+ * record rewritten to it. */
+static int
+cmd_abi (const char *flavor, char **qemu_args)
+{
+  gboolean json = g_str_equal (opt.format, "json");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BigvmAbi) record = NULL;
+  g_autofree char *dump = g_steal_pointer (&opt.cpuid_dump);
+  g_autoptr (BigvmPipeline) p = pipeline (flavor, BIGVM_PURPOSE_ABI, qemu_args);
+
+  if (dump != NULL)
+    {
+      /* Held to the record given, else the guest's own, else the guest
+       * as this host gives it now (which this host must be able to say). */
+      BigvmAbi **held = p->record != NULL ? &p->record : &p->abi;
+      if (*held == NULL || (opt.diff != NULL && p->record == NULL))
+        report (p, TRUE);
+      record = g_steal_pointer (held);
+      opt.cpuid_dump = g_steal_pointer (&dump);
+      g_clear_pointer (&opt.diff, g_free);
+      return fleet (flavor, BIGVM_PURPOSE_ABI, record);
+    }
+  report (p, TRUE);
+  if (opt.diff != NULL)
+    return print_abi_diff (p, json);
+  if (opt.update)
+    {
+      g_autofree char *note = NULL;
+      print_abi_diff (p, FALSE);
+      if (!bigvm_record_update (p, &note, &error))
+        refuse (error);
+      print_lines (stdout, "", note);
+      close_stdout ();
+      return 0;
+    }
+  g_autofree char *out = json ? bigvm_abi_to_json (p->abi) : bigvm_abi_to_text (p->abi);
+  fputs (out, stdout);
+  for (guint i = 0; i < p->abi_changed->len; i++)
+    print_lines (stderr, "bigvm: warning: differs from the record: ", p->abi_changed->pdata[i]);
   close_stdout ();
   return 0;
 }

@@ -47,6 +47,14 @@ static const GOptionEntry preflight_entries[] = {
   { NULL }
 };
 
+static const GOptionEntry abi_entries[] = {
+  { "diff", 0, 0, G_OPTION_ARG_FILENAME, &opt.diff,
+    "Compare the guest with the ABI record FILE (from another host, say)", "FILE" },
+  { "update", 0, 0, G_OPTION_ARG_NONE, &opt.update,
+    "Accept the guest as it is now: print the differences and rewrite its record", NULL },
+  { NULL }
+};
+
 static const GOptionEntry top_entries[] = {
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print bigvm's version", NULL },
   { NULL }
@@ -102,6 +110,8 @@ parse_command (const Command *command, int *argc, char ***argv, char **qemu_args
     g_option_context_add_main_entries (context, format_entries, NULL);
   if (takes & TAKES_PREFLIGHT)
     g_option_context_add_main_entries (context, preflight_entries, NULL);
+  if (takes & TAKES_ABI)
+    g_option_context_add_main_entries (context, abi_entries, NULL);
   if (!g_option_context_parse (context, argc, argv, &error))
     return g_strdup (error->message);
 
@@ -117,6 +127,9 @@ parse_command (const Command *command, int *argc, char ***argv, char **qemu_args
     return g_strdup ("--verbose and --quiet exclude each other");
   if (opt.preflight && opt.cpuid_dump != NULL)
     return g_strdup ("--preflight starts QEMU here; it cannot check another host (--cpuid-dump)");
+  if (opt.update && (opt.diff != NULL || opt.cpuid_dump != NULL))
+    return g_strdup ("--update rewrites this guest's own record, here: not with --diff or "
+                     "--cpuid-dump");
   if (opt.accel != NULL
       && !g_strv_contains ((const char *const[]) { "auto", "kvm", "tcg", NULL }, opt.accel))
     return g_strdup ("--accel must be auto, kvm or tcg");
@@ -197,6 +210,8 @@ cli_pipeline_input (const char *flavor, BigvmPurpose purpose, char **qemu_args)
     .qemu = opt.qemu ?: env_qemu != NULL && *env_qemu != '\0' ? env_qemu : "qemu-system-x86_64",
     .probe_timeout_ms = cli_probe_timeout_ms (),
     .qemu_args = (const char *const *) qemu_args,
+    .abi_record = opt.diff,
+    .abi_update = opt.update,
   };
   return input;
 }

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "fleet.h"
 #include "pipeline.h"
 
 #include <glib.h>
@@ -15,6 +16,7 @@ enum {
   TAKES_QEMU_ARGS = 1 << 1,
   TAKES_DUMP = 1 << 2,
   TAKES_PREFLIGHT = 1 << 3,
+  TAKES_ABI = 1 << 4,          /* --diff, --update */
 };
 
 typedef struct {
@@ -33,6 +35,8 @@ typedef struct {
   gboolean sparse_ram;
   char *format;                /* one of the command's formats, never NULL */
   gboolean preflight;
+  char *diff;                  /* abi --diff=FILE */
+  gboolean update;             /* abi --update */
   gboolean verbose;
   gboolean quiet;
 } Options;
@@ -72,6 +76,13 @@ void close_stdout (void);
 void print_note (const char *note);
 void print_notes (const GPtrArray *notes);
 void print_warnings (const GPtrArray *warnings);
+
+/* The fleet view: one line per host (or JSON), and its exit status. */
+int print_fleet (const GPtrArray *hosts, gboolean json);
+
+/* How the guest differs from a record: each line on stdout (or JSON),
+ * and its exit status: 0 the same, 69 not. */
+int print_abi_diff (const BigvmPipeline *pipeline, gboolean json);
 
 /* The end of every refusal: one line per problem, and its exit status. */
 void refuse (const GError *error) G_GNUC_NORETURN;

@@ -4,10 +4,12 @@
 #include "cli.h"
 
 #include "errors.h"
+#include "json-out.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 gboolean output_checking;
 
@@ -102,4 +104,78 @@ report (const BigvmPipeline *p, gboolean warnings)
     print_warnings (p->warnings);
   if (p->refusal != NULL)
     refuse (p->refusal);
+}
+
+int
+print_fleet (const GPtrArray *hosts, gboolean json)
+{
+  int width = 0;
+
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "hosts");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < hosts->len; i++)
+        {
+          const BigvmFleetHost *host = hosts->pdata[i];
+          json_builder_begin_object (b);
+          bigvm_json_add_string (b, "host", host->host);
+          bigvm_json_add_string (b, "verdict", bigvm_fleet_verdict_name (host->verdict));
+          bigvm_json_add_string (b, "reason", host->reason);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      g_autofree char *out = bigvm_json_to_string (b);
+      puts (out);
+    }
+  else
+    {
+      for (guint i = 0; i < hosts->len; i++)
+        width = MAX (width, (int) strlen (((BigvmFleetHost *) hosts->pdata[i])->host));
+      for (guint i = 0; i < hosts->len; i++)
+        {
+          const BigvmFleetHost *host = hosts->pdata[i];
+          g_autofree char *line = g_strdup_printf ("%-*s  %s%s%s", width, host->host,
+                                                   bigvm_fleet_verdict_name (host->verdict),
+                                                   host->reason != NULL ? ": " : "",
+                                                   host->reason ?: "");
+          print_lines (stdout, "", line);
+        }
+    }
+  close_stdout ();
+  return bigvm_fleet_any_fits (hosts) ? 0 : BIGVM_ERROR_UNAVAILABLE;
+}
+
+int
+print_abi_diff (const BigvmPipeline *p, gboolean json)
+{
+  gboolean same = p->abi_changed->len == 0 && p->abi_gained->len == 0;
+
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      bigvm_json_add_bool (b, "same", same);
+      bigvm_json_add_strings (b, "changed", (const char *const *) p->abi_changed->pdata,
+                              p->abi_changed->len);
+      bigvm_json_add_strings (b, "gained", (const char *const *) p->abi_gained->pdata,
+                              p->abi_gained->len);
+      json_builder_end_object (b);
+      g_autofree char *out = bigvm_json_to_string (b);
+      puts (out);
+    }
+  else
+    {
+      for (guint i = 0; i < p->abi_changed->len; i++)
+        print_lines (stdout, "changed  ", p->abi_changed->pdata[i]);
+      for (guint i = 0; i < p->abi_gained->len; i++)
+        print_lines (stdout, "gained   ", p->abi_gained->pdata[i]);
+      if (same)
+        puts ("same     the guest is the one the record holds");
+    }
+  close_stdout ();
+  return same ? 0 : BIGVM_ERROR_UNAVAILABLE;
 }

@@ -38,15 +38,30 @@ add_option_printf (GPtrArray *argv, const char *option, const char *format, ...)
   va_end (args);
 }
 
-static void
-add_cpu (GPtrArray *argv, const BigvmPlan *plan)
+char *
+bigvm_argv_cpu (const BigvmPlan *plan)
 {
   GString *cpu = g_string_new (plan->cpu_model);
 
   for (guint i = 0; i < plan->cpu_props->len; i++)
     g_string_append_printf (cpu, ",%s", (const char *) plan->cpu_props->pdata[i]);
-  g_ptr_array_add (argv, g_strdup ("-cpu"));
-  g_ptr_array_add (argv, g_string_free (cpu, FALSE));
+  return g_string_free (cpu, FALSE);
+}
+
+/* bigvm:cpu_check as QEMU's X86CPU properties (target/i386/cpu.c:
+ * "check" warns of each filtered feature and is on by default, "enforce"
+ * makes realize fail on one), as libvirt maps <cpu check=...>. */
+static void
+add_cpu (GPtrArray *argv, const BigvmPlan *plan)
+{
+  static const char *const check[] = {
+    [BIGVM_CPU_CHECK_ENFORCE] = ",enforce",
+    [BIGVM_CPU_CHECK_WARN] = "",
+    [BIGVM_CPU_CHECK_NONE] = ",check=off",
+  };
+  g_autofree char *cpu = bigvm_argv_cpu (plan);
+
+  add_option_printf (argv, "-cpu", "%s%s", cpu, check[plan->cpu_check]);
 }
 
 /* "a-b" ranges of LIST (ascending guint), for QEMU's list syntax. */
@@ -149,14 +164,20 @@ add_memory (GPtrArray *argv, const BigvmPlan *plan)
     }
 }
 
+char *
+bigvm_argv_smp (const BigvmPlan *plan)
+{
+  if (plan->sockets != 0)
+    return g_strdup_printf ("%u,sockets=%u,cores=%u,threads=%u", plan->vcpus, plan->sockets,
+                            plan->cores, plan->threads);
+  return g_strdup_printf ("%u", plan->vcpus);
+}
+
 static void
 add_smp (GPtrArray *argv, const BigvmPlan *plan)
 {
-  if (plan->sockets != 0)
-    add_option_printf (argv, "-smp", "%u,sockets=%u,cores=%u,threads=%u", plan->vcpus,
-                       plan->sockets, plan->cores, plan->threads);
-  else
-    add_option_printf (argv, "-smp", "%u", plan->vcpus);
+  g_ptr_array_add (argv, g_strdup ("-smp"));
+  g_ptr_array_add (argv, bigvm_argv_smp (plan));
 }
 
 /* Disks on virtio-blk, the CD on the machine's own IDE or AHCI bus, boot

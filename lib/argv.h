@@ -20,6 +20,11 @@ GPtrArray *bigvm_argv_build_preflight (const BigvmPlan *plan, const char *qemu_p
                                        const char *const *extra, const char *vars,
                                        const char *qmp_socket);
 
+/* PLAN's -cpu value without check or enforce, and its -smp value: the
+ * CPU probe (cpu-probe.h) starts QEMU with the same. */
+char *bigvm_argv_cpu (const BigvmPlan *plan);
+char *bigvm_argv_smp (const BigvmPlan *plan);
+
 /* One line, each word shell-quoted only where the shell needs it, and in
  * bash's $'...' with \xHH escapes where it holds control characters or
  * bytes that are not UTF-8, so that none reaches the terminal raw. */

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "cpu-probe.h"
 #include "qemu.h"
 
 #include <glib.h>
@@ -42,3 +43,13 @@ char *bigvm_cache_file (const char *cache_dir, const BigvmBinaryId *id, const ch
 BigvmQemuCaps *bigvm_cache_load (const char *file, const BigvmBinaryId *id, GError **error);
 gboolean bigvm_cache_store (const char *file, const BigvmBinaryId *id,
                             const BigvmQemuCaps *caps, GError **error);
+
+/* The CPU QEMU at PATH builds for CONFIG (cpu-probe.h): from the cache
+ * in CACHE_DIR when it holds it for this very binary, configuration and
+ * HOST_IDENTITY (what else decides the answer: the host CPU and kernel
+ * under KVM; NULL under TCG, whose CPU is the same on every host), else
+ * probed and written back, as bigvm_cache_get_caps(). */
+BigvmCpuState *bigvm_cache_get_cpu (const char *path, const BigvmCpuConfig *config,
+                                    const char *host_identity, const char *cache_dir,
+                                    guint timeout_ms, GPtrArray *warnings,
+                                    gboolean *ret_probed, GError **error);

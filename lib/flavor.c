@@ -256,6 +256,8 @@ parse_path (Parser *parser, const char *key, guint index, const char *value,
     g_hash_table_insert (parser->disks, GUINT_TO_POINTER (index), path);
   else if (g_str_equal (key, "bigvm:nvram"))
     flavor->nvram = path;
+  else if (g_str_equal (key, "bigvm:abi"))
+    flavor->abi = path;
   else if (g_str_equal (key, "bigvm:mem_path"))
     flavor->mem_path = path;
   else if (g_str_equal (key, "bigvm:cdrom"))
@@ -388,6 +390,23 @@ parse_net (Parser *parser, const char *key, guint index, const char *value, GErr
   g_free (flavor->net_name);
   flavor->net_name = g_strdup (name);
   return TRUE;
+}
+
+static gboolean
+parse_cpu_check (Parser *parser, const char *key, guint index, const char *value,
+                 GError **error)
+{
+  static const char *const names[] = { "enforce", "warn", "none" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_str_equal (value, names[i]))
+      {
+        parser->flavor->cpu_check = (BigvmCpuCheck) i;
+        return TRUE;
+      }
+  g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+               "\"%s\" is not a CPU check (enforce, warn or none)", parser->shown);
+  return FALSE;
 }
 
 /* Nova's image property os_secure_boot, and its flavor extra spec
@@ -547,9 +566,11 @@ static const struct {
   { "hw:cpu_threads", parse_topology },
   { "bigvm:cpu_model", parse_cpu_model },
   { "bigvm:cpu_flags", parse_cpu_flags },
+  { "bigvm:cpu_check", parse_cpu_check },
   { "bigvm:maxmem", parse_ram },
   { "bigvm:mem_slots", parse_mem_slots },
   { "bigvm:nvram", parse_path },
+  { "bigvm:abi", parse_path },
   { "bigvm:prealloc_threads", parse_prealloc_threads },
   { "bigvm:mem_path", parse_path },
   { "bigvm:numa_host_nodes.N", keep_indexed },
@@ -1089,6 +1110,7 @@ bigvm_flavor_free (BigvmFlavor *flavor)
   g_free (flavor->cpu_model);
   g_strfreev (flavor->cpu_flags);
   g_free (flavor->nvram);
+  g_free (flavor->abi);
   g_ptr_array_unref (flavor->numa_nodes);
   g_free (flavor->mem_path);
   g_ptr_array_unref (flavor->disks);

@@ -35,6 +35,14 @@ typedef struct {
   GArray *host_nodes;          /* guint: bigvm:numa_host_nodes.N, or empty */
 } BigvmNumaNode;
 
+/* bigvm:cpu_check: what QEMU does about CPU features the accelerator
+ * cannot give the guest. */
+typedef enum {
+  BIGVM_CPU_CHECK_ENFORCE,     /* refuse the guest (the default) */
+  BIGVM_CPU_CHECK_WARN,        /* start it without them, saying so */
+  BIGVM_CPU_CHECK_NONE,        /* start it without them, silently */
+} BigvmCpuCheck;
+
 typedef enum {
   BIGVM_DISK_RAW,
   BIGVM_DISK_QCOW2,
@@ -73,10 +81,12 @@ typedef struct {
   BigvmFirmwareType firmware;
   char *cpu_model;             /* NULL: chosen by the planner */
   GStrv cpu_flags;             /* "+feature" / "-feature", never NULL */
+  BigvmCpuCheck cpu_check;
 
   guint64 maxmem_bytes;        /* 0: no memory hotplug */
   guint mem_slots;
   char *nvram;                 /* absolute path, or NULL */
+  char *abi;                   /* the guest's ABI record: absolute path, or NULL */
 
   BigvmPageRequest page_request;
   guint64 page_size_bytes;

@@ -5,6 +5,7 @@
 
 #include "bounds.h"
 #include "errors.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ bigvm_host_from_cpuid (const struct cpu_raw_data_t *raw, const char *source)
   guint32 max_ext = raw->ext_cpuid[0][EAX];
 
   host->source = g_strdup (source);
+  host->raw = g_memdup2 (raw, sizeof *raw);
   copy_registers (vendor, raw->basic_cpuid[0], vendor_order, 3);
   host->vendor_id = g_strdup (vendor);
   host->vendor = bigvm_cpu_vendor_from_id (vendor);
@@ -356,6 +358,53 @@ read_leaves (struct cpu_raw_data_t *raw)
       cpu_exec_cpuid (extended[i], raw->ext_cpuid[EXT_LEAF (extended[i])]);
 }
 
+/* KVM gives a guest what this CPU has (CPUID, and the microcode, which
+ * can take TSX away), less what the kernel and KVM's parameters leave out
+ * (target/i386/kvm/kvm.c kvm_arch_get_supported_cpuid() asks the kernel
+ * for KVM_GET_SUPPORTED_CPUID). */
+static char *
+kvm_identity (struct cpu_raw_data_t *raw, const char *root)
+{
+  static const char *const files[] = { "proc/version", "proc/cmdline" };
+  static const char *const modules[] = { "kvm", "kvm_intel", "kvm_amd" };
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *cpuinfo = read_file (root, "proc/cpuinfo");
+  const char *microcode = cpuinfo != NULL ? strstr (cpuinfo, "\nmicrocode") : NULL;
+
+  /* The leaves the guest's features come from, beyond those read above. */
+  if (raw->basic_cpuid[0][EAX] >= 7)
+    cpu_exec_cpuid (7, raw->basic_cpuid[7]);
+  if (raw->basic_cpuid[0][EAX] >= 0xd)
+    cpu_exec_cpuid (0xd, raw->basic_cpuid[0xd]);
+  g_checksum_update (sum, (const guchar *) raw, sizeof *raw);
+  if (microcode != NULL)
+    g_checksum_update (sum, (const guchar *) microcode, strcspn (microcode + 1, "\n"));
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *text = read_file (root, files[i]);
+      g_checksum_update (sum, (const guchar *) (text ?: ""), -1);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (modules); i++)
+    {
+      g_autofree char *dir = g_strdup_printf ("%s/sys/module/%s/parameters", root, modules[i]);
+      g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+      g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      const char *name;
+      while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+        g_ptr_array_add (names, g_strdup (name));
+      g_ptr_array_sort (names, bigvm_compare_strings);
+      for (guint n = 0; n < names->len; n++)
+        {
+          g_autofree char *path = g_build_filename (dir, names->pdata[n], NULL);
+          g_autofree char *value = NULL;
+          g_file_get_contents (path, &value, NULL, NULL);
+          g_checksum_update (sum, (const guchar *) path, -1);
+          g_checksum_update (sum, (const guchar *) (value ?: ""), -1);
+        }
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
 BigvmHost *
 bigvm_host_probe (const char *root, gboolean kvm, GError **error)
 {
@@ -378,6 +427,8 @@ bigvm_host_probe (const char *root, gboolean kvm, GError **error)
       g_free (host->kvm_detail);
       host->kvm_detail = g_strdup ("not asked (--accel=tcg)");
     }
+  if (host->kvm == BIGVM_KVM_USABLE)
+    host->kvm_identity = kvm_identity (host->raw, root);
   bigvm_host_read_system (host, root);
   return host;
 }
@@ -441,6 +492,8 @@ bigvm_host_free (BigvmHost *host)
   g_free (host->vendor_id);
   g_free (host->model_name);
   g_free (host->kvm_detail);
+  g_free (host->kvm_identity);
+  g_free (host->raw);
   g_array_unref (host->hugepages);
   g_ptr_array_unref (host->nodes);
   g_free (host);

@@ -55,6 +55,11 @@ typedef struct {
 
   BigvmKvmState kvm;
   char *kvm_detail;        /* why KVM is not usable, for messages */
+  /* What decides the CPU KVM builds for a guest, besides QEMU: this CPU,
+   * its microcode, the kernel and KVM's parameters, in one digest (for
+   * the CPU cache); NULL unless KVM is usable here. */
+  char *kvm_identity;
+  struct cpu_raw_data_t *raw; /* the CPUID leaves read (all of a dump's) */
 
   /* The width a guest can use: the kernel's "address sizes" on this host
    * (net of memory encryption), CPUID's for a dump. */

@@ -5,17 +5,22 @@
 
 #include "nvram.h"
 #include "prealloc-watch.h"
+#include "record.h"
 #include "util.h"
 
 gboolean
 bigvm_launch_prepare (const BigvmPipeline *pipeline, GPtrArray *notes, GError **error)
 {
   g_autofree char *nvram = NULL;
+  g_autofree char *record = NULL;
 
-  if (!bigvm_nvram_prepare (pipeline->plan, TRUE, &nvram, error))
+  if (!bigvm_nvram_prepare (pipeline->plan, TRUE, &nvram, error)
+      || !bigvm_record_keep (pipeline, &record, error))
     return FALSE;
   if (nvram != NULL)
     g_ptr_array_add (notes, g_steal_pointer (&nvram));
+  if (record != NULL)
+    g_ptr_array_add (notes, g_steal_pointer (&record));
   return TRUE;
 }
 

@@ -7,7 +7,8 @@
 #include <glib.h>
 
 /* Readies PIPELINE's guest for execv of its argv: makes its UEFI
- * variable store from the template when it has none.  NOTES gets what was
+ * variable store from the template when it has none, and writes its ABI
+ * record at its first run (record.h).  NOTES gets what was
  * done, for -v. */
 gboolean bigvm_launch_prepare (const BigvmPipeline *pipeline, GPtrArray *notes, GError **error);
 

@@ -4,6 +4,7 @@
 #include "nvram.h"
 
 #include "errors.h"
+#include "file-write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,30 +54,12 @@ bigvm_nvram_check (const char *nvram, gboolean *ret_exists, GError **error)
   return TRUE;
 }
 
-static gboolean
-write_all (int fd, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return FALSE;
-      data += n;
-      len -= n;
-    }
-  return TRUE;
-}
-
 gboolean
 bigvm_nvram_create (const char *nvram, const char *template, GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (nvram);
-  g_autofree char *base = g_path_get_basename (nvram);
-  g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
   g_autofree char *data = NULL;
   gsize len;
+  gboolean created, exists;
   g_autoptr (GError) read_error = NULL;
 
   if (!g_file_get_contents (template, &data, &len, &read_error))
@@ -92,38 +75,10 @@ bigvm_nvram_create (const char *nvram, const char *template, GError **error)
                    len == 0 ? "empty" : "too large to be one");
       return FALSE;
     }
-  if (g_mkdir_with_parents (dir, 0700) < 0)
-    return fail_errno (error, errno, "cannot create directory", dir);
-
-  int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return fail_errno (error, errno, "cannot create a file in", dir);
-  if (!write_all (fd, data, len) || fsync (fd) < 0)
-    {
-      int saved_errno = errno;
-      close (fd);
-      unlink (tmp);
-      return fail_errno (error, saved_errno, "cannot write UEFI variable file", nvram);
-    }
-  if (close (fd) < 0)
-    {
-      int saved_errno = errno;
-      unlink (tmp);
-      return fail_errno (error, saved_errno, "cannot write UEFI variable file", nvram);
-    }
-  /* link() fails rather than replace: a file that appeared meanwhile wins,
-   * if it passes the same checks. */
-  if (link (tmp, nvram) < 0)
-    {
-      int saved_errno = errno;
-      gboolean exists;
-      unlink (tmp);
-      if (saved_errno == EEXIST)
-        return bigvm_nvram_check (nvram, &exists, error);
-      return fail_errno (error, saved_errno, "cannot create", nvram);
-    }
-  unlink (tmp);
-  return TRUE;
+  if (!bigvm_file_create_new (nvram, "UEFI variable file", data, len, &created, error))
+    return FALSE;
+  /* One that appeared meanwhile is used if it passes the same checks. */
+  return created || bigvm_nvram_check (nvram, &exists, error);
 }
 
 gboolean

@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "errors.h"
 #include "files.h"
+#include "util.h"
 
 /* Where the stages leave what they found on the way. */
 typedef struct {
@@ -15,6 +16,7 @@ typedef struct {
   BigvmAccel accel;            /* the accelerator the guest will use */
   GPtrArray *machine_warnings;
   GPtrArray *host_short;       /* what the host lacks, when it is only a warning */
+  GPtrArray *abi_warnings;     /* how the guest differs from its record, when only a warning */
 } Run;
 
 static void
@@ -126,20 +128,54 @@ load_firmware (Run *run)
                                      ?: (const char *const *) default_dirs, run->machine_warnings);
 }
 
+/* Where the guest's own files go by default: its UEFI variables, its
+ * ABI record. */
+static char *
+state_dir (const Run *run)
+{
+  g_autofree char *default_dir = run->in->state_dir == NULL
+                                 ? g_build_filename (g_get_user_state_dir (), "bigvm", NULL)
+                                 : NULL;
+  return g_canonicalize_filename (run->in->state_dir ?: default_dir, NULL);
+}
+
+/* The record the guest is held to: its own, written at its first run,
+ * or one given (another host's, for a migration). */
+static gboolean
+load_record (Run *run, GError **error)
+{
+  BigvmPipeline *p = run->out;
+  g_autofree char *dir = state_dir (run);
+  const char *path;
+
+  if ((p->abi_path = bigvm_abi_path (p->flavor, dir, error)) == NULL)
+    return FALSE;
+  path = run->in->abi_record ?: p->abi_path;
+  if (run->in->abi_record == NULL && !g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      note (run, "ABI record: none yet (%s: the guest's first run writes it)", path);
+      return TRUE;
+    }
+  if ((p->record = bigvm_abi_load (path, error)) == NULL)
+    return FALSE;
+  g_autofree char *digest = bigvm_abi_digest (p->record);
+  note (run, "ABI record: %s, %s, recorded %s", path, digest, p->record->recorded_time);
+  return TRUE;
+}
+
 static gboolean
 make_plan (Run *run, GError **error)
 {
   BigvmPipeline *p = run->out;
-  g_autofree char *default_dir = run->in->state_dir == NULL
-                                 ? g_build_filename (g_get_user_state_dir (), "bigvm", NULL)
-                                 : NULL;
-  g_autofree char *state_dir = g_canonicalize_filename (run->in->state_dir ?: default_dir,
-                                                        NULL);
+  g_autofree char *dir = state_dir (run);
+  const char *record = run->in->abi_record ?: p->abi_path;
   BigvmPlanOptions options = { .accel = run->in->accel, .sparse_ram = run->in->sparse_ram,
-                               .nvram_dir = state_dir };
+                               .nvram_dir = dir, .record = record };
 
   if (p->flavor->mem_path != NULL)
     options.mem_path_page_size = bigvm_hugetlbfs_page_size (p->flavor->mem_path);
+  if (p->record != NULL && !run->in->abi_update)
+    options.pinned_machine = p->record->machine;
   p->plan = run->in->purpose == BIGVM_PURPOSE_EXPLAIN
             ? bigvm_plan_explain (p->flavor, p->host, p->caps, p->firmware, &options, error)
             : bigvm_plan_new (p->flavor, p->host, p->caps, p->firmware, &options, error);
@@ -193,18 +229,158 @@ check_files (Run *run, GError **error)
   return TRUE;
 }
 
+/* The guest CPU as QEMU builds it, from a paused QEMU of the guest's
+ * machine, accelerator, -cpu and -smp (cpu-probe.h), kept in the cache:
+ * what it would lose decides before the launch.  Only this QEMU under
+ * the guest's accelerator can say: not another host's KVM. */
+static gboolean
+probe_cpu (Run *run, GError **error)
+{
+  BigvmPipeline *p = run->out;
+  BigvmPlan *plan = p->plan;
+  const char *accel = bigvm_accel_name (plan->accel);
+  g_autofree char *cpu = bigvm_argv_cpu (plan);
+  g_autofree char *smp = bigvm_argv_smp (plan);
+  BigvmCpuConfig config = { plan->machine, accel, cpu, smp };
+  g_autofree char *key = bigvm_cpu_config_key (&config);
+  g_autoptr (GError) probe_error = NULL;
+  gboolean probed = FALSE;
+  guint first_note = plan->notes->len;
+
+  if (!g_str_equal (p->caps->accel, accel))
+    {
+      note (run, "guest CPU: not known before it starts (QEMU here runs %s, the guest %s on %s); "
+            "bigvm check --preflight on that host reads it", p->caps->accel, accel,
+            p->host->source);
+      return TRUE;
+    }
+  if (run->in->cpu_states != NULL)
+    {
+      const BigvmCpuState *recorded = g_hash_table_lookup (run->in->cpu_states, key);
+      if (recorded == NULL)
+        {
+          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL, "no CPU recorded for %s", key);
+          return FALSE;
+        }
+      g_autoptr (GVariant) copy = bigvm_cpu_state_to_variant (recorded);
+      p->cpu = bigvm_cpu_state_from_variant (copy, NULL);
+    }
+  else
+    {
+      g_autofree char *default_dir = run->in->cache_dir == NULL ? bigvm_cache_dir () : NULL;
+      p->cpu = bigvm_cache_get_cpu (p->caps->path, &config,
+                                    plan->accel == BIGVM_ACCEL_KVM ? p->host->kvm_identity : NULL,
+                                    run->in->cache_dir ?: default_dir, run->in->probe_timeout_ms,
+                                    run->machine_warnings, &probed, &probe_error);
+    }
+  if (p->cpu == NULL)
+    {
+      g_autofree char *shown = bigvm_echo (probe_error->message);
+      bigvm_flavor_set_error (p->flavor, error, BIGVM_ERROR_UNAVAILABLE,
+                              p->flavor->cpu_flags[0] != NULL ? "bigvm:cpu_flags"
+                                                              : "bigvm:cpu_model",
+                              "QEMU cannot build the guest CPU -cpu %s: %s", cpu, shown);
+      return FALSE;
+    }
+  note (run, "guest CPU: %s family %" G_GINT64_FORMAT " model %" G_GINT64_FORMAT " stepping %"
+        G_GINT64_FORMAT ", %u features, %u physical address bits (%s)", p->cpu->vendor,
+        p->cpu->family, p->cpu->model, p->cpu->stepping, g_strv_length (p->cpu->features),
+        p->cpu->phys_bits, run->in->cpu_states != NULL ? "recorded" : probed
+        ? "QEMU asked just now" : "from the cache");
+  gboolean ok = bigvm_plan_check_lost_features (plan, p->flavor,
+                                                (const char *const *) p->cpu->lost,
+                                                p->cpu->lost_unnamed, error);
+  for (guint i = first_note; i < plan->notes->len; i++)
+    note (run, "%s", (char *) plan->notes->pdata[i]);
+  return ok;
+}
+
+/* The flavor key behind a difference from the record, so that each line
+ * points at what to look at. */
+static const char *
+difference_key (const BigvmFlavor *flavor, const char *line)
+{
+  static const struct { const char *prefix; const char *key; } keys[] = {
+    { "machine type", "hw_machine_type" }, { "phys-bits", "hw:maxphysaddr_bits" },
+    { "vCPUs", "vcpus" }, { "RAM", "ram" }, { "maxmem", "bigvm:maxmem" },
+    { "memory slots", "bigvm:mem_slots" }, { "page size", "hw:mem_page_size" },
+    { "NUMA", "hw:numa_nodes" }, { "firmware", "hw_firmware_type" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (g_str_has_prefix (line, keys[i].prefix))
+      return keys[i].key;
+  if (g_str_has_prefix (line, "sockets") || g_str_has_prefix (line, "cores")
+      || g_str_has_prefix (line, "threads"))
+    return bigvm_plan_topology_key (flavor);
+  return flavor->cpu_flags[0] != NULL ? "bigvm:cpu_flags" : "bigvm:cpu_model";
+}
+
+/* The guest as it starts now against its record: a guest that changed
+ * is refused by run and check (each difference on its own line), shown
+ * with warnings by show and explain. */
+static gboolean
+compare_record (Run *run, GError **error)
+{
+  BigvmPipeline *p = run->out;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  const char *record = run->in->abi_record ?: p->abi_path;
+
+  p->abi = bigvm_abi_new (p->plan, p->cpu, p->caps, p->host, now);
+  if (p->record == NULL)
+    return TRUE;
+  bigvm_abi_compare (p->record, p->abi, p->abi_changed, p->abi_gained);
+  if (run->in->purpose == BIGVM_PURPOSE_ABI)
+    return TRUE;
+  for (guint i = 0; i < p->abi_gained->len; i++)
+    g_ptr_array_add (run->abi_warnings,
+                     bigvm_flavor_message (p->flavor, difference_key (p->flavor,
+                                                                      p->abi_gained->pdata[i]),
+                                           "%s: the guest would gain it, and could not move "
+                                           "back to where %s was recorded", (char *) p->abi_gained->pdata[i],
+                                           record));
+  if (p->abi_changed->len == 0)
+    {
+      note (run, "ABI: the guest is the one %s holds", record);
+      return TRUE;
+    }
+  GString *lines = g_string_new (NULL);
+  for (guint i = 0; i < p->abi_changed->len; i++)
+    {
+      const char *line = p->abi_changed->pdata[i];
+      g_autofree char *located = bigvm_flavor_locate (p->flavor, difference_key (p->flavor, line));
+      g_string_append_printf (lines, "%s: %s\n", located, line);
+    }
+  if (run->in->abi_record != NULL)
+    g_string_append_printf (lines, "the guest is not the one the ABI record %s holds", record);
+  else
+    g_string_append_printf (lines, "the guest is not the one its ABI record %s holds; bigvm abi "
+                            "--update %s accepts the change", record, p->flavor->path);
+  if (run->in->purpose == BIGVM_PURPOSE_RUN)
+    {
+      g_set_error_literal (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, lines->str);
+      g_string_free (lines, TRUE);
+      return FALSE;
+    }
+  g_auto (GStrv) split = g_strsplit (lines->str, "\n", -1);
+  for (char **line = split; *line != NULL; line++)
+    g_ptr_array_add (run->abi_warnings, g_strdup (*line));
+  g_string_free (lines, TRUE);
+  return TRUE;
+}
+
 static void
 run_stages (Run *run)
 {
   BigvmPipeline *p = run->out;
   GError **error = &p->refusal;
 
-  if (run->in->flavor_path != NULL && !load_flavor (run, error))
+  if (run->in->flavor_path != NULL && (!load_flavor (run, error) || !load_record (run, error)))
     return;
   if (!probe_host (run, error) || !probe_qemu (run, error) || p->flavor == NULL)
     return;
   load_firmware (run);
-  if (!make_plan (run, error) || !check_capacity (run, error) || !check_files (run, error))
+  if (!make_plan (run, error) || !check_capacity (run, error)
+      || !check_files (run, error) || !probe_cpu (run, error) || !compare_record (run, error))
     return;
   p->argv = bigvm_argv_build (p->plan, p->caps->path, run->in->qemu_args);
 }
@@ -222,10 +398,13 @@ bigvm_pipeline_new (BigvmPipelineInput *input)
   BigvmPipeline *p = g_new0 (BigvmPipeline, 1);
   g_autoptr (GPtrArray) machine_warnings = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) host_short = g_ptr_array_new_with_free_func (g_free);
-  Run run = { p, input, BIGVM_ACCEL_TCG, machine_warnings, host_short };
+  g_autoptr (GPtrArray) abi_warnings = g_ptr_array_new_with_free_func (g_free);
+  Run run = { p, input, BIGVM_ACCEL_TCG, machine_warnings, host_short, abi_warnings };
 
   p->notes = g_ptr_array_new_with_free_func (g_free);
   p->warnings = g_ptr_array_new_with_free_func (g_free);
+  p->abi_changed = g_ptr_array_new_with_free_func (g_free);
+  p->abi_gained = g_ptr_array_new_with_free_func (g_free);
   p->host = g_steal_pointer (&input->host);
   p->caps = g_steal_pointer (&input->caps);
   p->firmware = g_steal_pointer (&input->firmware);
@@ -238,6 +417,7 @@ bigvm_pipeline_new (BigvmPipelineInput *input)
   append_all (p->warnings, p->plan != NULL ? p->plan->warnings : NULL);
   append_all (p->warnings, machine_warnings);
   append_all (p->warnings, host_short);
+  append_all (p->warnings, abi_warnings);
   return p;
 }
 
@@ -247,6 +427,12 @@ bigvm_pipeline_free (BigvmPipeline *p)
   if (p == NULL)
     return;
   g_clear_pointer (&p->argv, g_ptr_array_unref);
+  g_clear_pointer (&p->abi, bigvm_abi_free);
+  g_clear_pointer (&p->record, bigvm_abi_free);
+  g_free (p->abi_path);
+  g_ptr_array_unref (p->abi_changed);
+  g_ptr_array_unref (p->abi_gained);
+  g_clear_pointer (&p->cpu, bigvm_cpu_state_free);
   g_clear_pointer (&p->plan, bigvm_plan_free);
   g_clear_pointer (&p->firmware, g_ptr_array_unref);
   g_clear_pointer (&p->caps, bigvm_qemu_caps_free);

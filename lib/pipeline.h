@@ -8,6 +8,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "abi.h"
+#include "cpu-probe.h"
 #include "firmware.h"
 #include "flavor.h"
 #include "host-probe.h"
@@ -23,6 +25,8 @@ typedef enum {
   BIGVM_PURPOSE_SHOW,          /* show: only prints, so a warning */
   BIGVM_PURPOSE_EXPLAIN,       /* as show, and a plan refused once its address map is
                                 * known is kept, for explain to show the map */
+  BIGVM_PURPOSE_ABI,           /* as show, and differences from the record are the
+                                * caller's to print (bigvm abi) */
 } BigvmPurpose;
 
 typedef struct {
@@ -34,6 +38,8 @@ typedef struct {
   const char *qemu;            /* QEMU's name (looked up in PATH) or path */
   guint probe_timeout_ms;      /* for each QEMU started to ask what it can do */
   const char *const *qemu_args; /* appended to the command line as they are; may be NULL */
+  const char *abi_record;      /* compare with this record, not the guest's own */
+  gboolean abi_update;         /* the guest moves on: no machine type pinned */
 
   /* Where things are; NULL for the default. */
   const char *cache_dir;       /* ${XDG_CACHE_HOME:-~/.cache}/bigvm */
@@ -44,6 +50,9 @@ typedef struct {
   BigvmHost *host;
   BigvmQemuCaps *caps;
   GPtrArray *firmware;
+  /* CPUs QEMU built, by bigvm_cpu_config_key() (tests' recordings);
+   * borrowed.  A configuration missing from it is a refusal. */
+  GHashTable *cpu_states;
 } BigvmPipelineInput;
 
 typedef struct {
@@ -53,6 +62,13 @@ typedef struct {
   BigvmQemuCaps *caps;
   GPtrArray *firmware;         /* BigvmFirmware, UEFI guests only */
   BigvmPlan *plan;             /* explain: may be set beside a refusal */
+  BigvmCpuState *cpu;          /* the guest CPU QEMU builds; NULL when not known
+                                * before it starts (another host's KVM) */
+  char *abi_path;              /* the guest's ABI record */
+  BigvmAbi *record;            /* what it holds (or input abi_record's); NULL: none yet */
+  BigvmAbi *abi;               /* the guest's ABI as it starts now */
+  GPtrArray *abi_changed;      /* how ABI differs from RECORD (bigvm_abi_compare) */
+  GPtrArray *abi_gained;
   GPtrArray *argv;             /* what run executes (not NULL-terminated) */
 
   GPtrArray *notes;            /* decisions and findings, in order ("ok" in check) */

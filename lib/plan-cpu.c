@@ -127,21 +127,6 @@ plan_model (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *host,
     g_ptr_array_add (plan->warnings,
                      bigvm_flavor_message (flavor, "bigvm:cpu_model",
                                            "QEMU deprecates CPU model %s", model->name));
-  /* The probe's accelerator is the plan's, or its list says nothing here. */
-  gsize n_unavailable = 0;
-  g_autofree const char **unavailable = g_variant_get_strv (model->unavailable, &n_unavailable);
-  if (g_str_equal (caps->accel, bigvm_accel_name (plan->accel)) && n_unavailable > 0
-      && !g_str_equal (model->name, "host"))
-    {
-      g_autofree char *features = g_strjoinv (", ", (char **) unavailable);
-      g_ptr_array_add (plan->warnings,
-                       bigvm_flavor_message (flavor, "bigvm:cpu_model",
-                                             "%s lacks features of CPU model %s, which the "
-                                             "guest will not have: %s",
-                                             kvm ? "this host's CPU" : "TCG",
-                                             model->name, features));
-    }
-
   /* Under KVM every model takes the host's vendor
    * (target/i386/host-cpu.c host_cpu_instance_init()), and only the
    * host's features. */
@@ -271,6 +256,65 @@ bigvm_plan_cpu (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmHost *hos
   for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
     g_ptr_array_add (plan->cpu_props, g_strdup (*flag));
   return TRUE;
+}
+
+/* Which key asked for a feature: bigvm:cpu_flags when a +flag named it
+ * (QEMU's names, or the flag's with '_' for '-'), else the model. */
+static const char *
+lost_key (const BigvmFlavor *flavor, const char *const *lost)
+{
+  for (char **flag = flavor->cpu_flags; *flag != NULL; flag++)
+    {
+      g_autofree char *name = g_strdup (*flag + 1);
+      g_strdelimit (name, "_", '-');
+      if (**flag == '+' && g_strv_contains (lost, name))
+        return "bigvm:cpu_flags";
+    }
+  return "bigvm:cpu_model";
+}
+
+gboolean
+bigvm_plan_check_lost_features (BigvmPlan *plan, const BigvmFlavor *flavor,
+                                const char *const *lost, guint unnamed, GError **error)
+{
+  guint named = g_strv_length ((char **) lost);
+  gboolean kvm = plan->accel == BIGVM_ACCEL_KVM;
+  const char *where = kvm ? "under this host's KVM" : "under TCG";
+  g_autofree char *list = g_strjoinv (", ", (char **) lost);
+  g_autofree char *unnamed_text = unnamed == 0 ? g_strdup ("")
+                                  : g_strdup_printf ("%s%u bit%s QEMU has no name for",
+                                                     named > 0 ? ", and " : "", unnamed,
+                                                     unnamed == 1 ? "" : "s");
+  guint total = named + unnamed;
+  const char *key = lost_key (flavor, lost);
+
+  if (total == 0)
+    {
+      bigvm_plan_note (plan, "CPU features: the guest gets all %s asks for %s", plan->cpu_model,
+                       where);
+      return TRUE;
+    }
+  switch (plan->cpu_check)
+    {
+    case BIGVM_CPU_CHECK_ENFORCE:
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, key,
+                              "%s %s would lose %u feature%s: %s%s; bigvm:cpu_check = warn "
+                              "starts it without them", plan->cpu_model, where, total,
+                              total == 1 ? "" : "s", list, unnamed_text);
+      return FALSE;
+    case BIGVM_CPU_CHECK_WARN:
+      g_ptr_array_add (plan->warnings,
+                       bigvm_flavor_message (flavor, key, "%s %s loses %u feature%s, which the "
+                                             "guest will not have: %s%s", plan->cpu_model,
+                                             where, total, total == 1 ? "" : "s", list,
+                                             unnamed_text));
+      return TRUE;
+    case BIGVM_CPU_CHECK_NONE:
+      bigvm_plan_note (plan, "CPU features: %s %s loses %u (bigvm:cpu_check = none): %s%s",
+                       plan->cpu_model, where, total, list, unnamed_text);
+      return TRUE;
+    }
+  g_assert_not_reached ();
 }
 
 /* -smp with Nova's choice of topology (nova/virt/hardware.py

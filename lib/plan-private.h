@@ -22,12 +22,6 @@ gboolean bigvm_plan_cpu (BigvmPlan *plan, const BigvmFlavor *flavor, const Bigvm
  * none (-smp with the count only). */
 gboolean bigvm_plan_topology (BigvmPlan *plan, const BigvmFlavor *flavor, GError **error);
 
-/* The topology key the flavor sets first, for messages ("vcpus" if none). */
-const char *bigvm_plan_topology_key (const BigvmFlavor *flavor);
-
-/* The sockets QEMU makes of the plan's -smp on MACHINE. */
-guint bigvm_plan_sockets (const BigvmPlan *plan, const BigvmMachine *machine);
-
 /* Under TCG, QEMU takes APIC IDs up to 254 only. */
 gboolean bigvm_plan_check_apic_ids (const BigvmPlan *plan, const BigvmFlavor *flavor,
                                     GError **error);

@@ -106,9 +106,40 @@ bigvm_plan_note (BigvmPlan *plan, const char *format, ...)
 
 /* ---- machine and CPU model ------------------------------------------ */
 
+/* The machine type the guest keeps: the recorded one while the flavor
+ * names its family by alias (q35 stays pc-q35-7.2 after QEMU's q35
+ * moves on), else the flavor's, resolved. */
+static const BigvmMachineType *
+pinned_machine (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *caps,
+                const BigvmPlanOptions *options, const BigvmMachineType *type, GError **error)
+{
+  const char *given = flavor->machine_type ?: DEFAULT_MACHINE;
+  BigvmMachine now, recorded;
+
+  if (options->pinned_machine == NULL || g_str_equal (given, type->name)
+      || g_str_equal (options->pinned_machine, type->name)
+      || !bigvm_machine_parse (type->name, &now)
+      || !bigvm_machine_parse (options->pinned_machine, &recorded) || now.family != recorded.family)
+    return type;
+  const BigvmMachineType *pinned = bigvm_qemu_find_machine (caps, options->pinned_machine);
+  if (pinned == NULL)
+    {
+      bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "hw_machine_type",
+                              "%s was %s at the guest's first boot (%s), which %s no longer "
+                              "has; bigvm abi --update %s moves the guest to %s", given,
+                              options->pinned_machine, options->record, caps->path,
+                              flavor->path, type->name);
+      return NULL;
+    }
+  bigvm_plan_note (plan, "machine type %s stays %s, the guest's since its first boot (%s; "
+                   "QEMU's %s is now %s)", given, pinned->name, options->record, given,
+                   type->name);
+  return pinned;
+}
+
 static gboolean
 plan_machine (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *caps,
-              BigvmMachine *ret_machine, GError **error)
+              const BigvmPlanOptions *options, BigvmMachine *ret_machine, GError **error)
 {
   const char *given = flavor->machine_type ?: DEFAULT_MACHINE;
   const BigvmMachineType *type = bigvm_qemu_find_machine (caps, given);
@@ -123,8 +154,11 @@ plan_machine (BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmQemuCaps *c
     }
   /* libvirt uses the full name too (qemuCanonicalizeMachine()): the plan
    * is for that machine version, whatever the alias means later. */
+  const BigvmMachineType *resolved = type;
+  if ((type = pinned_machine (plan, flavor, caps, options, type, error)) == NULL)
+    return FALSE;
   plan->machine = g_strdup (type->name);
-  if (!g_str_equal (given, type->name))
+  if (type == resolved && !g_str_equal (given, type->name))
     bigvm_plan_note (plan, "machine type %s is %s", given, type->name);
   if (type->deprecated)
     g_ptr_array_add (plan->warnings,
@@ -535,6 +569,7 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
 
   plan->name = g_strdup (flavor->name);
   plan->vcpus = flavor->vcpus;
+  plan->cpu_check = flavor->cpu_check;
 
   if (!bigvm_plan_choose_accel (host, options->accel, &plan->accel, &plan->accel_reason, error))
     return NULL;
@@ -543,7 +578,7 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
 
   if (!bigvm_plan_topology (plan, flavor, error)
       || !bigvm_plan_memory (plan, flavor, host, caps, options, error)
-      || !plan_machine (plan, flavor, caps, &machine, error)
+      || !plan_machine (plan, flavor, caps, options, &machine, error)
       || !bigvm_plan_check_apic_ids (plan, flavor, error)
       || !bigvm_plan_cpu (plan, flavor, host, caps, error)
       || !check_smbios (plan, flavor, &machine, error))

@@ -24,6 +24,10 @@ typedef struct {
   const char *nvram_dir;       /* where NAME_VARS.fd goes by default */
   guint64 mem_path_page_size;  /* bigvm:mem_path's huge page size, read by
                                 * the caller (statfs); 0 when not hugetlbfs */
+  /* The machine type the guest's ABI record holds, and the record: a
+   * flavor naming the machine by alias keeps this one. */
+  const char *pinned_machine;
+  const char *record;
 } BigvmPlanOptions;
 
 /* One memory backend: all guest RAM, or one guest NUMA node's. */
@@ -42,6 +46,7 @@ typedef struct {
   char *machine;               /* the full machine type, e.g. pc-q35-7.2 */
   char *cpu_model;
   GPtrArray *cpu_props;        /* "phys-bits=42", "+pdpe1gb", ... */
+  BigvmCpuCheck cpu_check;
   guint vcpus;
   guint64 ram_bytes;
   guint64 maxmem_bytes;        /* 0: no hotplug */
@@ -111,6 +116,15 @@ BigvmPlan *bigvm_plan_explain (const BigvmFlavor *flavor, const BigvmHost *host,
                                const BigvmQemuCaps *caps, GPtrArray *firmware,
                                const BigvmPlanOptions *options, GError **error);
 
+/* What the guest would lose of the CPU features it asks for: LOST (the
+ * CPU object's unavailable-features, as cpu-probe.h reads them) and
+ * UNNAMED bits QEMU has no name for.  With bigvm:cpu_check = enforce a
+ * refusal (BIGVM_ERROR_UNAVAILABLE), with warn a warning, with none a
+ * note. */
+gboolean bigvm_plan_check_lost_features (BigvmPlan *plan, const BigvmFlavor *flavor,
+                                         const char *const *lost, guint unnamed,
+                                         GError **error);
+
 /* What this host lacks to run PLAN: huge pages of its size (per bound
  * host node), memory for small pages, the host nodes it binds to.  FALSE
  * with every finding, one per line (BIGVM_ERROR_UNAVAILABLE); run and
@@ -118,6 +132,12 @@ BigvmPlan *bigvm_plan_explain (const BigvmFlavor *flavor, const BigvmHost *host,
  * CPUID dump has no memory to check. */
 gboolean bigvm_plan_check_capacity (const BigvmPlan *plan, const BigvmFlavor *flavor,
                                     const BigvmHost *host, GError **error);
+
+/* The topology key the flavor sets first, for messages ("vcpus" if none). */
+const char *bigvm_plan_topology_key (const BigvmFlavor *flavor);
+
+/* The sockets QEMU makes of the plan's -smp on MACHINE. */
+guint bigvm_plan_sockets (const BigvmPlan *plan, const BigvmMachine *machine);
 
 /* How long QEMU may take to preallocate PLAN's huge pages, in seconds:
  * about a second per GiB and thread, at least one. */

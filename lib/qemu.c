@@ -625,12 +625,6 @@ expand_models (BigvmQemuCaps *caps, BigvmQmp *qmp, const char *const *models, GE
   return TRUE;
 }
 
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* Boolean properties a -cpu option may set as +NAME or -NAME
  * (target/i386/cpu.c x86_cpu_parse_featurestr() sets them with
  * object_property_set_bool(), by their exact name), sorted; EXCEPT those
@@ -653,7 +647,7 @@ cpu_flags (JsonArray *properties, GVariant *also)
           && !g_strv_contains (not_flags, name) && !sorted_contains (also, name))
         g_ptr_array_add (names, (gpointer) name);
     }
-  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_sort (names, bigvm_compare_strings);
   return g_variant_ref_sink (g_variant_new_strv ((const char *const *) names->pdata, names->len));
 }
 

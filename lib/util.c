@@ -223,3 +223,9 @@ bigvm_edit_distance (const char *a, const char *b)
     }
   return row[lb];
 }
+
+int
+bigvm_compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}

@@ -50,3 +50,7 @@ char *bigvm_escape_control (const char *text);
 
 /* Edit distance, for "did you mean" suggestions. */
 guint bigvm_edit_distance (const char *a, const char *b);
+
+/* For g_ptr_array_sort() of strings, whose elements it passes by
+ * address (g_strcmp0 itself would compare the addresses). */
+int bigvm_compare_strings (gconstpointer a, gconstpointer b);

@@ -5,6 +5,7 @@
 
 #include "errors.h"
 #include "firmware.h"
+#include "util.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -168,4 +169,94 @@ void
 test_tmpdir_remove (const char *dir)
 {
   remove_tree (dir);
+}
+
+static GHashTable *cpu_states;
+
+static char *
+cpu_states_path (void)
+{
+  return g_build_filename (test_srcdir (), "data", "qemu-7.2.22-tcg.cpus", NULL);
+}
+
+GHashTable *
+test_cpu_states (void)
+{
+  g_autofree char *path = cpu_states_path ();
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) all = NULL;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (cpu_states != NULL)
+    return cpu_states;
+  cpu_states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) bigvm_cpu_state_free);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return cpu_states;  /* none recorded yet */
+  all = g_variant_parse (G_VARIANT_TYPE ("a{sv}"), text, NULL, NULL, &error);
+  ck_assert_msg (all != NULL, "%s: %s", path, error != NULL ? error->message : "");
+  g_variant_iter_init (&iter, all);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      BigvmCpuState *state = bigvm_cpu_state_from_variant (value, &error);
+      ck_assert_msg (state != NULL, "%s: %s: %s", path, key, error->message);
+      g_hash_table_insert (cpu_states, g_strdup (key), state);
+      g_variant_unref (value);
+    }
+  return cpu_states;
+}
+
+/* One entry per line, sorted, so that a new recording shows in a diff as
+ * the lines it adds. */
+static void
+save_cpu_states (void)
+{
+  g_autofree char *path = cpu_states_path ();
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  GString *out = g_string_new ("{\n");
+  GHashTableIter iter;
+  gpointer key_data;
+
+  g_hash_table_iter_init (&iter, cpu_states);
+  while (g_hash_table_iter_next (&iter, &key_data, NULL))
+    g_ptr_array_add (keys, key_data);
+
+  g_ptr_array_sort (keys, bigvm_compare_strings);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      g_autoptr (GVariant) state = bigvm_cpu_state_to_variant (g_hash_table_lookup (cpu_states,
+                                                                                    keys->pdata[i]));
+      g_autoptr (GVariant) key = g_variant_ref_sink (g_variant_new_string (keys->pdata[i]));
+      g_autofree char *key_text = g_variant_print (key, FALSE);
+      g_autofree char *state_text = g_variant_print (state, TRUE);
+      g_string_append_printf (out, "  %s: <%s>%s\n", key_text, state_text,
+                              i + 1 < keys->len ? "," : "");
+    }
+  g_string_append (out, "}\n");
+  ck_assert (g_file_set_contents (path, out->str, -1, NULL));
+  g_string_free (out, TRUE);
+}
+
+gboolean
+test_cpu_states_fill (const BigvmPipeline *p)
+{
+  static const char prefix[] = "no CPU recorded for ";
+  g_autoptr (GError) error = NULL;
+
+  if (g_strcmp0 (g_getenv ("BIGVM_TEST_REGENERATE"), "1") != 0 || p->refusal == NULL
+      || !g_str_has_prefix (p->refusal->message, prefix))
+    return FALSE;
+  /* The key says what to ask: "-machine M -accel A -cpu C -smp S". */
+  const char *key = p->refusal->message + strlen (prefix);
+  g_auto (GStrv) words = g_strsplit (key, " ", -1);
+  ck_assert_msg (g_strv_length (words) == 8, "cannot read CPU key %s", key);
+  BigvmCpuConfig config = { words[1], words[3], words[5], words[7] };
+  BigvmCpuState *state = bigvm_cpu_probe (p->caps->path, &config, 60000, &error);
+  ck_assert_msg (state != NULL, "%s: %s", key, error != NULL ? error->message : "");
+  g_hash_table_insert (test_cpu_states (), g_strdup (key), state);
+  save_cpu_states ();
+  return TRUE;
 }

@@ -10,6 +10,7 @@
 #include "argv.h"
 #include "errors.h"
 #include "pipeline.h"
+#include "util.h"
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ list_cases (void)
   while (listing != NULL && (file = g_dir_read_name (listing)) != NULL)
     if (g_str_has_suffix (file, ".flavor"))
       g_ptr_array_add (names, g_strndup (file, strlen (file) - strlen (".flavor")));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (names, bigvm_compare_strings);
   return names;
 }
 
@@ -58,16 +59,18 @@ pretty_argv (GPtrArray *argv)
   return g_string_free (out, FALSE);
 }
 
-/* "# bigvm-test: --host=amd-48 --sysroot=epyc-2node --accel=kvm --sparse-ram" */
+/* "# bigvm-test: --host=amd-48 --sysroot=epyc-2node --accel=kvm --sparse-ram --run";
+ * --run plans as run and check do (refusing what show only warns of). */
 static void
 read_header (const char *text, const char **host, const char **sysroot,
-             BigvmPlanOptions *options)
+             BigvmPlanOptions *options, BigvmPurpose *purpose)
 {
   const char *header = strstr (text, "# bigvm-test:");
   g_autofree char *line = NULL;
 
   *host = "intel-46";
   *sysroot = NULL;
+  *purpose = BIGVM_PURPOSE_SHOW;
   options->accel = BIGVM_ACCEL_TCG;
   options->sparse_ram = FALSE;
   if (header == NULL)
@@ -90,6 +93,8 @@ read_header (const char *text, const char **host, const char **sysroot,
         options->accel = BIGVM_ACCEL_TCG;
       else if (g_str_equal (*w, "--sparse-ram"))
         options->sparse_ram = TRUE;
+      else if (g_str_equal (*w, "--run"))
+        *purpose = BIGVM_PURPOSE_RUN;
       else
         ck_abort_msg ("unknown bigvm-test option %s", *w);
     }
@@ -106,7 +111,8 @@ replace_all (const char *text, const char *from, const char *to)
 /* What `bigvm show` makes of one flavor, through the same pipeline, for a
  * fixed host, QEMU and firmware: its warnings, then the command line or
  * the refusal.  The flavor is read from the golden directory under its
- * own name; file names in the output say /flavors for that directory. */
+ * own name; file names in the output say /flavors for that directory.
+ * NAME.abi beside it is the guest's ABI record. */
 static char *
 run_case (const char *name, gboolean *ret_refused)
 {
@@ -115,32 +121,45 @@ run_case (const char *name, gboolean *ret_refused)
   g_autofree char *path = g_build_filename (dir, file, NULL);
   g_autofree char *text = NULL;
   g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *record = g_strconcat (name, ".abi", NULL);
+  g_autofree char *record_path = g_build_filename (dir, record, NULL);
+  gboolean has_record = g_file_test (record_path, G_FILE_TEST_EXISTS);
   const char *host_name;
   const char *sysroot;
   BigvmPlanOptions options;
+  BigvmPurpose purpose;
 
   ck_assert (g_file_get_contents (path, &text, NULL, NULL));
-  read_header (text, &host_name, &sysroot, &options);
-  BigvmHost *host = test_host_new (host_name);
-  if (sysroot != NULL)
+  read_header (text, &host_name, &sysroot, &options, &purpose);
+  g_autoptr (BigvmPipeline) p = NULL;
+  do
     {
-      g_autofree char *root = g_build_filename (test_srcdir (), "data", "sysroot", sysroot, NULL);
-      bigvm_host_read_system (host, root);
+      g_clear_pointer (&p, bigvm_pipeline_free);
+      BigvmHost *host = test_host_new (host_name);
+      if (sysroot != NULL)
+        {
+          g_autofree char *root = g_build_filename (test_srcdir (), "data", "sysroot", sysroot,
+                                                    NULL);
+          bigvm_host_read_system (host, root);
+        }
+      BigvmPipelineInput input = {
+        .flavor_path = file,
+        .purpose = purpose,
+        .abi_record = has_record ? record : NULL,
+        .accel = options.accel,
+        .sparse_ram = options.sparse_ram,
+        .state_dir = "/state/bigvm",
+        .host = host,
+        .caps = test_caps_new (),
+        .firmware = test_firmware_new (),
+        .cpu_states = test_cpu_states (),
+      };
+      /* Relative, so that messages name the flavor as the golden files do. */
+      ck_assert (chdir (dir) == 0);
+      p = bigvm_pipeline_new (&input);
+      ck_assert (chdir (cwd) == 0);
     }
-  BigvmPipelineInput input = {
-    .flavor_path = file,
-    .purpose = BIGVM_PURPOSE_SHOW,
-    .accel = options.accel,
-    .sparse_ram = options.sparse_ram,
-    .state_dir = "/state/bigvm",
-    .host = host,
-    .caps = test_caps_new (),
-    .firmware = test_firmware_new (),
-  };
-  /* Relative, so that messages name the flavor as the golden files do. */
-  ck_assert (chdir (dir) == 0);
-  g_autoptr (BigvmPipeline) p = bigvm_pipeline_new (&input);
-  ck_assert (chdir (cwd) == 0);
+  while (test_cpu_states_fill (p));
 
   GString *out = g_string_new (NULL);
   *ret_refused = p->refusal != NULL;

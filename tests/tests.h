@@ -2,8 +2,10 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "cpu-probe.h"
 #include "flavor.h"
 #include "host-probe.h"
+#include "pipeline.h"
 #include "plan.h"
 #include "qemu.h"
 
@@ -25,6 +27,7 @@ Suite *suite_files (void);
 Suite *suite_prealloc (void);
 Suite *suite_pipeline (void);
 Suite *suite_golden (void);
+Suite *suite_abi (void);
 
 /* tests/ in the source tree. */
 const char *test_srcdir (void);
@@ -48,6 +51,16 @@ BigvmHost *test_host_new (const char *name);
 /* Debian 12's QEMU 7.2.22 at /usr/bin/qemu-system-x86_64, as probed under
  * TCG (tests/data/qemu-7.2.22-tcg.caps). */
 BigvmQemuCaps *test_caps_new (void);
+
+/* The CPUs that QEMU built under TCG, by bigvm_cpu_config_key()
+ * (tests/data/qemu-7.2.22-tcg.cpus), for BigvmPipelineInput.cpu_states:
+ * the CPU probe recorded, as the capabilities are. */
+GHashTable *test_cpu_states (void);
+
+/* With BIGVM_TEST_REGENERATE=1, when P stopped for want of a recorded
+ * CPU, asks the real QEMU for it, adds it to the recording and returns
+ * TRUE: the caller runs its pipeline again. */
+gboolean test_cpu_states_fill (const BigvmPipeline *p);
 
 /* The descriptors in tests/data/firmware, with their files taken as present. */
 GPtrArray *test_firmware_new (void);

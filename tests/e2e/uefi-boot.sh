@@ -35,7 +35,7 @@ for case in "1T|42|" "1T|41|Westmere" "4T|43|" "4T|43|qemu64"; do
     "hw_firmware_type = uefi" ${model:+"bigvm:cpu_model = $model"})
   "$BIGVM" show -q --accel=tcg --sparse-ram "$f" > "$scratch/show" || fail "$f: show"
   if [ -n "$model" ]; then
-    grep -q -- "-cpu $model,phys-bits=$bits,+pdpe1gb " "$scratch/show" ||
+    grep -q -- "-cpu $model,phys-bits=$bits,+pdpe1gb,enforce " "$scratch/show" ||
       fail "$model: bigvm did not add 1 GiB pages: $(cat "$scratch/show")"
   fi
   shell_within 150 "$BIGVM" run -q --accel=tcg --sparse-ram "$f" ||
