@@ -26,10 +26,11 @@ static int cmd_explain (const char *flavor, char **qemu_args);
 static int cmd_check (const char *flavor, char **qemu_args);
 static int cmd_host (const char *flavor, char **qemu_args);
 static int cmd_abi (const char *flavor, char **qemu_args);
+static int cmd_migrate (const char *flavor, char **qemu_args);
 
 static const Command commands[] = {
   { "run", "Check FLAVOR, then replace bigvm with QEMU running it.", cmd_run, NULL,
-    TAKES_FLAVOR | TAKES_QEMU_ARGS },
+    TAKES_FLAVOR | TAKES_QEMU_ARGS | TAKES_INCOMING },
   { "show", "Print the QEMU command line run would execute.", cmd_show, "shell,json",
     TAKES_FLAVOR | TAKES_QEMU_ARGS | TAKES_DUMP },
   { "explain", "Print the guest's physical address map and the bits it needs.", cmd_explain,
@@ -38,6 +39,8 @@ static const Command commands[] = {
     TAKES_FLAVOR | TAKES_QEMU_ARGS | TAKES_DUMP | TAKES_PREFLIGHT },
   { "abi", "Print the ABI the guest gets, compare it with a record, or accept it.", cmd_abi,
     "text,json", TAKES_FLAVOR | TAKES_DUMP | TAKES_ABI },
+  { "migrate", "Move the running guest of FLAVOR to the QEMU waiting at URI.", cmd_migrate,
+    "text,json", TAKES_FLAVOR | TAKES_MIGRATE },
   { "host", "Describe what this host (or a dumped one) and QEMU offer guests.", cmd_host,
     "text,json", TAKES_DUMP },
 };
@@ -224,6 +227,41 @@ cmd_abi (const char *flavor, char **qemu_args)
   fputs (out, stdout);
   for (guint i = 0; i < p->abi_changed->len; i++)
     print_lines (stderr, "bigvm: warning: differs from the record: ", p->abi_changed->pdata[i]);
+  close_stdout ();
+  return 0;
+}
+
+/* Moves the running guest, over its own QMP socket, to the QEMU that
+ * bigvm run --incoming started at the URI. */
+static int
+cmd_migrate (const char *flavor_path, char **qemu_args)
+{
+  gboolean json = g_str_equal (opt.format, "json");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BigvmFlavor) flavor = bigvm_flavor_load (flavor_path, &error);
+  g_autofree char *lock = bigvm_migrate_lock_path ();
+  BigvmMigrateSettings settings = { .uri = cli_uri, .tls_dir = opt.tls_dir,
+                                    .tls_hostname = opt.tls_hostname,
+                                    .bandwidth = opt.bandwidth, .downtime_ms = opt.downtime_ms,
+                                    .timeout_s = opt.timeout_s, .lock_path = lock };
+  BigvmMigrateResult result;
+
+  if (flavor == NULL)
+    refuse (error);
+  print_warnings (flavor->warnings);
+  bigvm_migrate_settings_init (&settings, flavor);
+  settings.postcopy = opt.postcopy >= 0 ? opt.postcopy : flavor->migrate_postcopy != 0;
+  if (settings.qmp == NULL)
+    {
+      bigvm_flavor_set_error (flavor, &error, BIGVM_ERROR_UNAVAILABLE, "bigvm:qmp",
+                              "bigvm migrate talks to the running guest over its QMP socket, "
+                              "and the flavor names none");
+      refuse (error);
+    }
+  if (!bigvm_migrate (&settings, print_migration_sample, print_migration_notice,
+                      GINT_TO_POINTER (json), &result, &error))
+    refuse (error);
+  print_migration_result (&result, cli_uri, json);
   close_stdout ();
   return 0;
 }

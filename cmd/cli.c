@@ -3,6 +3,7 @@
 
 #include "cli.h"
 
+#include "bounds.h"
 #include "errors.h"
 #include "util.h"
 
@@ -10,8 +11,13 @@
  * BIGVM_PROBE_TIMEOUT (seconds) says otherwise. */
 #define PROBE_TIMEOUT_S 30
 
-Options opt;
+Options opt = { .postcopy = -1 };
+const char *cli_uri;
 static gboolean opt_version;
+static char *opt_bandwidth;
+static char *opt_postcopy;
+static int opt_downtime = -1;  /* not given */
+static int opt_timeout = -1;
 
 static const GOptionEntry common_entries[] = {
   { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &opt.qemu,
@@ -55,6 +61,32 @@ static const GOptionEntry abi_entries[] = {
   { NULL }
 };
 
+static const GOptionEntry incoming_entries[] = {
+  { "incoming", 0, 0, G_OPTION_ARG_STRING, &opt.incoming,
+    "Start QEMU waiting for the guest's migration on URI (unix:PATH or tcp:HOST:PORT)", "URI" },
+  { "abi", 0, 0, G_OPTION_ARG_FILENAME, &opt.abi,
+    "With --incoming: the source's ABI record (default: the guest's own)", "FILE" },
+  { "tls-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.tls_dir,
+    "With --incoming: TLS with the server credentials in DIR", "DIR" },
+  { NULL }
+};
+
+static const GOptionEntry migrate_entries[] = {
+  { "tls-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.tls_dir,
+    "TLS with the client credentials in DIR", "DIR" },
+  { "tls-hostname", 0, 0, G_OPTION_ARG_STRING, &opt.tls_hostname,
+    "The name the destination's certificate must hold", "NAME" },
+  { "bandwidth", 0, 0, G_OPTION_ARG_STRING, &opt_bandwidth,
+    "At most RATE bytes per second, K, M or G allowed (default: unlimited)", "RATE" },
+  { "downtime", 0, 0, G_OPTION_ARG_INT, &opt_downtime,
+    "The longest the guest may stop at the end (default: 300)", "MS" },
+  { "postcopy", 0, 0, G_OPTION_ARG_STRING, &opt_postcopy,
+    "Switch to postcopy when precopy does not converge (default: auto)", "auto|never" },
+  { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout,
+    "Cancel after SECONDS; the guest runs on here", "SECONDS" },
+  { NULL }
+};
+
 static const GOptionEntry top_entries[] = {
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print bigvm's version", NULL },
   { NULL }
@@ -85,6 +117,36 @@ parse_top (int argc, char **argv, const Command *commands, gsize n_commands)
   return NULL;
 }
 
+/* run --incoming's and migrate's options, each within its bounds. */
+static char *
+check_migration_options (unsigned takes, const char *uri)
+{
+  g_autoptr (GError) error = NULL;
+
+  if ((takes & TAKES_INCOMING) && opt.incoming == NULL && (opt.abi != NULL || opt.tls_dir != NULL))
+    return g_strdup ("--abi and --tls-dir go with --incoming");
+  if (opt.incoming != NULL && !bigvm_migrate_check_uri (opt.incoming, "--incoming", &error))
+    return g_strdup (error->message);
+  if (!(takes & TAKES_MIGRATE))
+    return NULL;
+  if (!bigvm_migrate_check_uri (uri, "URI", &error))
+    return g_strdup (error->message);
+  if (opt_bandwidth != NULL && !bigvm_parse_rate (opt_bandwidth, &opt.bandwidth, &error))
+    return g_strdup_printf ("--bandwidth=%s: %s", opt_bandwidth, error->message);
+  if (opt_downtime != -1 && (opt_downtime < 1 || opt_downtime > BIGVM_MIGRATE_MAX_DOWNTIME_MS))
+    return g_strdup_printf ("--downtime must be from 1 to %d ms", BIGVM_MIGRATE_MAX_DOWNTIME_MS);
+  opt.downtime_ms = MAX (opt_downtime, 0);
+  if (opt_timeout != -1 && opt_timeout < 1)
+    return g_strdup ("--timeout must be a positive number of seconds");
+  opt.timeout_s = MAX (opt_timeout, 0);
+  if (opt_postcopy != NULL && !g_str_equal (opt_postcopy, "auto")
+      && !g_str_equal (opt_postcopy, "never"))
+    return g_strdup ("--postcopy must be auto or never");
+  if (opt_postcopy != NULL)
+    opt.postcopy = g_str_equal (opt_postcopy, "auto");
+  return NULL;
+}
+
 /* COMMAND's options, after the command word; the operands are left.
  * What is wrong with them, or NULL: the caller reports it once this
  * function's allocations are freed. */
@@ -95,6 +157,7 @@ parse_command (const Command *command, int *argc, char ***argv, char **qemu_args
   g_autofree char *prgname = g_strdup_printf ("bigvm %s", command->name);
   g_autoptr (GOptionContext) context =
     g_option_context_new ((takes & TAKES_QEMU_ARGS) ? "FLAVOR [-- QEMU_ARG...]"
+                          : (takes & TAKES_MIGRATE) ? "FLAVOR URI"
                           : (takes & TAKES_FLAVOR) ? "FLAVOR" : NULL);
   g_autoptr (GError) error = NULL;
 
@@ -112,21 +175,31 @@ parse_command (const Command *command, int *argc, char ***argv, char **qemu_args
     g_option_context_add_main_entries (context, preflight_entries, NULL);
   if (takes & TAKES_ABI)
     g_option_context_add_main_entries (context, abi_entries, NULL);
+  if (takes & TAKES_INCOMING)
+    g_option_context_add_main_entries (context, incoming_entries, NULL);
+  if (takes & TAKES_MIGRATE)
+    g_option_context_add_main_entries (context, migrate_entries, NULL);
   if (!g_option_context_parse (context, argc, argv, &error))
     return g_strdup (error->message);
 
-  int want = (takes & TAKES_FLAVOR) ? 2 : 1;
-  if (*argc < want)
+  int want = (takes & TAKES_MIGRATE) ? 3 : (takes & TAKES_FLAVOR) ? 2 : 1;
+  if (*argc < 2 && (takes & TAKES_FLAVOR))
     return g_strdup ("no FLAVOR given");
+  if (*argc < want)
+    return g_strdup ("no URI given after FLAVOR");
   if (*argc > want)
-    return (takes & TAKES_FLAVOR) ? g_strdup ("more than one FLAVOR given")
-                                  : g_strdup_printf ("%s takes no FLAVOR", prgname);
+    return (takes & TAKES_MIGRATE) ? g_strdup ("more than FLAVOR and URI given")
+           : (takes & TAKES_FLAVOR) ? g_strdup ("more than one FLAVOR given")
+                                    : g_strdup_printf ("%s takes no FLAVOR", prgname);
   if (qemu_args != NULL && !(takes & TAKES_QEMU_ARGS))
     return g_strdup_printf ("%s takes no QEMU arguments", prgname);
   if (opt.verbose && opt.quiet)
     return g_strdup ("--verbose and --quiet exclude each other");
   if (opt.preflight && opt.cpuid_dump != NULL)
     return g_strdup ("--preflight starts QEMU here; it cannot check another host (--cpuid-dump)");
+  char *problem = check_migration_options (takes, *argc > 2 ? (*argv)[2] : NULL);
+  if (problem != NULL)
+    return problem;
   if (opt.update && (opt.diff != NULL || opt.cpuid_dump != NULL))
     return g_strdup ("--update rewrites this guest's own record, here: not with --diff or "
                      "--cpuid-dump");
@@ -182,6 +255,7 @@ cli_parse (int argc, char **argv, const Command *commands, gsize n_commands,
     usage_error (command->name, problem);
   cli_probe_timeout_ms ();  /* a bad BIGVM_PROBE_TIMEOUT is a usage error, whatever else */
   *ret_flavor = argc > 1 ? argv[1] : NULL;
+  cli_uri = argc > 2 ? argv[2] : NULL;
   return command;
 }
 
@@ -210,8 +284,10 @@ cli_pipeline_input (const char *flavor, BigvmPurpose purpose, char **qemu_args)
     .qemu = opt.qemu ?: env_qemu != NULL && *env_qemu != '\0' ? env_qemu : "qemu-system-x86_64",
     .probe_timeout_ms = cli_probe_timeout_ms (),
     .qemu_args = (const char *const *) qemu_args,
-    .abi_record = opt.diff,
+    .abi_record = opt.diff ?: opt.abi,
     .abi_update = opt.update,
+    .incoming = opt.incoming,
+    .incoming_tls_dir = opt.tls_dir,
   };
   return input;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "fleet.h"
+#include "migrate.h"
 #include "pipeline.h"
 
 #include <glib.h>
@@ -17,6 +18,8 @@ enum {
   TAKES_DUMP = 1 << 2,
   TAKES_PREFLIGHT = 1 << 3,
   TAKES_ABI = 1 << 4,          /* --diff, --update */
+  TAKES_INCOMING = 1 << 5,     /* run --incoming, --abi, --tls-dir */
+  TAKES_MIGRATE = 1 << 6,      /* migrate's options, and a URI after FLAVOR */
 };
 
 typedef struct {
@@ -37,6 +40,14 @@ typedef struct {
   gboolean preflight;
   char *diff;                  /* abi --diff=FILE */
   gboolean update;             /* abi --update */
+  char *incoming;              /* run --incoming=URI */
+  char *abi;                   /* run --abi=FILE */
+  char *tls_dir;               /* run, migrate --tls-dir=DIR */
+  char *tls_hostname;          /* migrate */
+  guint64 bandwidth;           /* migrate --bandwidth, bytes/s; 0: not given */
+  guint downtime_ms;           /* 0: not given */
+  int postcopy;                /* -1 not given, 0 never, 1 auto */
+  guint timeout_s;             /* 0: none */
   gboolean verbose;
   gboolean quiet;
 } Options;
@@ -49,6 +60,9 @@ extern Options opt;
  * error (exit 64). */
 const Command *cli_parse (int argc, char **argv, const Command *commands, gsize n_commands,
                           const char **ret_flavor, char ***ret_qemu_args);
+
+/* migrate's URI operand, after FLAVOR. */
+extern const char *cli_uri;
 
 /* The pipeline's input from the options and the environment (BIGVM_QEMU,
  * BIGVM_PROBE_TIMEOUT). */
@@ -76,6 +90,13 @@ void close_stdout (void);
 void print_note (const char *note);
 void print_notes (const GPtrArray *notes);
 void print_warnings (const GPtrArray *warnings);
+
+/* migrate's output: each sample as a bar on a terminal, a line every few
+ * seconds otherwise, or one JSON object per line on stdout; the notices
+ * on stderr. */
+void print_migration_sample (const BigvmMigrateSample *sample, gpointer json);
+void print_migration_notice (const char *message, gpointer json);
+void print_migration_result (const BigvmMigrateResult *result, const char *uri, gboolean json);
 
 /* The fleet view: one line per host (or JSON), and its exit status. */
 int print_fleet (const GPtrArray *hosts, gboolean json);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 gboolean output_checking;
@@ -178,4 +179,115 @@ print_abi_diff (const BigvmPipeline *p, gboolean json)
     }
   close_stdout ();
   return same ? 0 : BIGVM_ERROR_UNAVAILABLE;
+}
+
+/* ---- migrate ------------------------------------------------------------ */
+
+static char *
+sample_line (const BigvmMigrateSample *s)
+{
+  g_autofree char *sent = bigvm_format_size_human (s->transferred);
+  g_autofree char *total = bigvm_format_size_human (s->total);
+  g_autofree char *left = bigvm_format_size_human (s->remaining);
+  GString *line = g_string_new (NULL);
+
+  if (g_str_equal (s->status, "setup"))
+    return g_strdup ("setup");
+  g_string_append_printf (line, "%s, pass %" G_GUINT64_FORMAT ", %s sent of %s, %s left "
+                          "(%" G_GUINT64_FORMAT " zero and %" G_GUINT64_FORMAT " normal pages), "
+                          "dirtying %" G_GUINT64_FORMAT " pages/s, %.0f Mbit/s", s->status, s->pass,
+                          sent, total, left, s->zero_pages, s->normal_pages, s->dirty_rate, s->mbps);
+  if (s->expected_downtime_ms >= 0 && g_str_equal (s->status, "active"))
+    g_string_append_printf (line, ", downtime %" G_GINT64_FORMAT " ms %s %u ms",
+                            s->expected_downtime_ms,
+                            s->expected_downtime_ms > (gint64) s->downtime_limit_ms ? ">" : "<=",
+                            s->downtime_limit_ms);
+  if (g_str_has_prefix (s->status, "postcopy"))
+    g_string_append_printf (line, ", %" G_GUINT64_FORMAT " pages asked for by the destination",
+                            s->postcopy_requests);
+  return g_string_free (line, FALSE);
+}
+
+void
+print_migration_sample (const BigvmMigrateSample *s, gpointer json)
+{
+  static gint64 last_line_ms = -1;
+  static char last_status[32];
+
+  if (GPOINTER_TO_INT (json))
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      bigvm_json_add_int (b, "elapsed-ms", s->elapsed_ms);
+      bigvm_json_add_string (b, "status", s->status);
+      bigvm_json_add_int (b, "pass", s->pass);
+      bigvm_json_add_int (b, "total", s->total);
+      bigvm_json_add_int (b, "transferred", s->transferred);
+      bigvm_json_add_int (b, "remaining", s->remaining);
+      bigvm_json_add_int (b, "zero-pages", s->zero_pages);
+      bigvm_json_add_int (b, "normal-pages", s->normal_pages);
+      bigvm_json_add_int (b, "dirty-pages-rate", s->dirty_rate);
+      json_builder_set_member_name (b, "mbps");
+      json_builder_add_double_value (b, s->mbps);
+      bigvm_json_add_int (b, "expected-downtime-ms", s->expected_downtime_ms);
+      bigvm_json_add_int (b, "downtime-limit-ms", s->downtime_limit_ms);
+      bigvm_json_add_int (b, "postcopy-requests", s->postcopy_requests);
+      json_builder_end_object (b);
+      g_autofree char *out = bigvm_json_to_string (b);
+      puts (out);
+      fflush (stdout);
+      return;
+    }
+  if (opt.quiet)
+    return;
+  g_autofree char *line = sample_line (s);
+  if (isatty (STDERR_FILENO))
+    {
+      /* One line, rewritten in place; it ends with the migration. */
+      g_autofree char *shown = bigvm_escape_control (line);
+      gboolean last = g_str_equal (s->status, "completed");
+      fprintf (stderr, "\r\033[Kbigvm: migrating: %s%s", shown, last ? "\n" : "");
+    }
+  else if (last_line_ms < 0 || s->elapsed_ms - last_line_ms >= 5000
+           || !g_str_equal (last_status, s->status))
+    {
+      print_lines (stderr, "bigvm: migrating: ", line);
+      last_line_ms = s->elapsed_ms;
+    }
+  g_strlcpy (last_status, s->status, sizeof last_status);
+  fflush (stderr);
+}
+
+void
+print_migration_notice (const char *message, gpointer json)
+{
+  print_lines (stderr, "bigvm: ", message);
+  fflush (stderr);
+}
+
+void
+print_migration_result (const BigvmMigrateResult *r, const char *uri, gboolean json)
+{
+  const char *mode = r->postcopy ? "postcopy" : "precopy";
+
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      bigvm_json_add_string (b, "result", "completed");
+      bigvm_json_add_string (b, "mode", mode);
+      bigvm_json_add_int (b, "total-time-ms", r->total_time_ms);
+      bigvm_json_add_int (b, "downtime-ms", r->downtime_ms);
+      bigvm_json_add_int (b, "transferred", r->transferred);
+      json_builder_end_object (b);
+      g_autofree char *out = bigvm_json_to_string (b);
+      puts (out);
+      return;
+    }
+  g_autofree char *sent = bigvm_format_size_human (r->transferred);
+  g_autofree char *line = g_strdup_printf ("migrated to %s in %.1f s (%s), the guest stopped "
+                                           "for %" G_GINT64_FORMAT " ms, %s sent; this QEMU "
+                                           "has quit", uri, r->total_time_ms / 1000.0, mode,
+                                           r->downtime_ms, sent);
+  print_lines (stdout, "", line);
 }

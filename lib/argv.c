@@ -304,6 +304,28 @@ add_console_and_extra (GPtrArray *argv, const char *const *extra)
     g_ptr_array_add (argv, g_strdup (*arg));
 }
 
+/* run --incoming: QEMU waits for the guest's state on the URI, with the
+ * capabilities the source may use already on.  Set as -global
+ * migration.x-* properties (migration/migration.c migration_properties[])
+ * so that they hold before QEMU listens, and bigvm can exec QEMU as for
+ * any run; postcopy-ram and return-path on here are harmless when the
+ * source does not use them. */
+static void
+add_incoming (GPtrArray *argv, const BigvmPlan *plan)
+{
+  if (plan->incoming == NULL)
+    return;
+  if (plan->incoming_tls_dir != NULL)
+    {
+      g_autofree char *dir = bigvm_qemu_opt_escape (plan->incoming_tls_dir);
+      add_option_printf (argv, "-object", "tls-creds-x509,id=bigvm-migrate-tls,dir=%s,"
+                         "endpoint=server,verify-peer=on", dir);
+      add_args (argv, "-global", "migration.tls-creds=bigvm-migrate-tls", NULL);
+    }
+  add_args (argv, "-global", "migration.x-events=on", "-global", "migration.x-return-path=on",
+            "-global", "migration.x-postcopy-ram=on", "-incoming", plan->incoming, NULL);
+}
+
 GPtrArray *
 bigvm_argv_build (const BigvmPlan *plan, const char *qemu_path, const char *const *extra)
 {
@@ -312,6 +334,7 @@ bigvm_argv_build (const BigvmPlan *plan, const char *qemu_path, const char *cons
   add_firmware (argv, plan, plan->nvram, FALSE);
   add_devices (argv, plan);
   add_control (argv, plan);
+  add_incoming (argv, plan);
   add_console_and_extra (argv, extra);
   return argv;
 }

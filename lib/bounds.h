@@ -53,3 +53,13 @@
 
 /* Problems listed one per line before the rest are only counted. */
 #define BIGVM_MAX_LISTED_PROBLEMS 20
+
+/* The bounds of bigvm:migrate_bandwidth and --bandwidth, chosen by bigvm:
+ * below 1 KiB/s no guest would ever move (and below 10 bytes/s QEMU 7.2
+ * takes it as no limit at all: migration/migration.c divides
+ * max-bandwidth by XFER_LIMIT_RATIO, and a rate of 0 is none); above
+ * 1 TiB/s no link goes. */
+#define BIGVM_MIGRATE_MIN_BANDWIDTH 1024
+#define BIGVM_MIGRATE_MAX_BANDWIDTH (G_GUINT64_CONSTANT (1) << 40)
+/* QEMU's downtime-limit range (migration.c migrate_params_check()). */
+#define BIGVM_MIGRATE_MAX_DOWNTIME_MS 2000000

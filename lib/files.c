@@ -4,6 +4,7 @@
 #include "files.h"
 
 #include "errors.h"
+#include "migrate.h"
 #include "util.h"
 
 #include <errno.h>
@@ -130,6 +131,29 @@ check_nvram (GArray *uses, GPtrArray *findings, const BigvmPlan *plan, const Big
     }
 }
 
+/* A guest arriving by migration brings its UEFI variables in the stream,
+ * but QEMU opens the file and writes them to it once the guest runs here
+ * (hw/block/pflash_cfi01.c postload_update_cb()): it must be the guest's
+ * own, copied from the source, not one bigvm would make from the
+ * template, which a failed migration would leave behind as if it were
+ * the guest's.  And the TLS files the server side reads. */
+static void
+check_incoming (GPtrArray *findings, const BigvmPlan *plan, const BigvmFlavor *flavor)
+{
+  g_autoptr (GError) tls_error = NULL;
+
+  if (plan->firmware != NULL && !g_file_test (plan->nvram, G_FILE_TEST_EXISTS))
+    g_ptr_array_add (findings,
+                     bigvm_flavor_message (flavor, flavor->nvram != NULL ? "bigvm:nvram" : "name",
+                                           "%s does not exist: a guest arriving by migration "
+                                           "needs its UEFI variable file copied from the "
+                                           "source", plan->nvram));
+  if (plan->incoming_tls_dir != NULL
+      && !bigvm_migrate_check_tls_dir (plan->incoming_tls_dir, "server", &tls_error))
+    g_ptr_array_add (findings, bigvm_flavor_message (flavor, "bigvm:migrate_tls_dir", "%s",
+                                                     tls_error->message));
+}
+
 /* One file twice: QEMU locks images, and the second -drive fails. */
 static void
 check_twins (GArray *uses, GPtrArray *findings, const BigvmFlavor *flavor)
@@ -171,6 +195,8 @@ bigvm_files_check (const BigvmPlan *plan, const BigvmFlavor *flavor, GError **er
     check_parent (findings, flavor, "bigvm:qmp", plan->qmp);
   if (plan->pidfile != NULL)
     check_parent (findings, flavor, "bigvm:pidfile", plan->pidfile);
+  if (plan->incoming != NULL)
+    check_incoming (findings, plan, flavor);
 
   if (findings->len == 0)
     return TRUE;

@@ -258,6 +258,8 @@ parse_path (Parser *parser, const char *key, guint index, const char *value,
     flavor->nvram = path;
   else if (g_str_equal (key, "bigvm:abi"))
     flavor->abi = path;
+  else if (g_str_equal (key, "bigvm:migrate_tls_dir"))
+    flavor->migrate_tls_dir = path;
   else if (g_str_equal (key, "bigvm:mem_path"))
     flavor->mem_path = path;
   else if (g_str_equal (key, "bigvm:cdrom"))
@@ -407,6 +409,39 @@ parse_cpu_check (Parser *parser, const char *key, guint index, const char *value
   g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                "\"%s\" is not a CPU check (enforce, warn or none)", parser->shown);
   return FALSE;
+}
+
+static gboolean
+parse_migrate_bandwidth (Parser *parser, const char *key, guint index, const char *value,
+                         GError **error)
+{
+  return bigvm_parse_rate (value, &parser->flavor->migrate_bandwidth, error);
+}
+
+static gboolean
+parse_migrate_downtime (Parser *parser, const char *key, guint index, const char *value,
+                        GError **error)
+{
+  guint64 ms;
+
+  if (!bigvm_parse_uint (value, 1, BIGVM_MIGRATE_MAX_DOWNTIME_MS, &ms, error))
+    return FALSE;
+  parser->flavor->migrate_downtime_ms = ms;
+  return TRUE;
+}
+
+static gboolean
+parse_migrate_postcopy (Parser *parser, const char *key, guint index, const char *value,
+                        GError **error)
+{
+  if (!g_str_equal (value, "auto") && !g_str_equal (value, "never"))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR, "\"%s\" is not auto or never",
+                   parser->shown);
+      return FALSE;
+    }
+  parser->flavor->migrate_postcopy = g_str_equal (value, "auto");
+  return TRUE;
 }
 
 /* Nova's image property os_secure_boot, and its flavor extra spec
@@ -580,6 +615,10 @@ static const struct {
   { "bigvm:net", parse_net },
   { "bigvm:qmp", parse_path },
   { "bigvm:pidfile", parse_path },
+  { "bigvm:migrate_tls_dir", parse_path },
+  { "bigvm:migrate_bandwidth", parse_migrate_bandwidth },
+  { "bigvm:migrate_downtime", parse_migrate_downtime },
+  { "bigvm:migrate_postcopy", parse_migrate_postcopy },
   { "os_secure_boot", parse_secure_boot },
   { "os:secure_boot", parse_secure_boot },
 };
@@ -1092,6 +1131,7 @@ flavor_new (const char *path)
   flavor->lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   flavor->warnings = g_ptr_array_new_with_free_func (g_free);
   flavor->cpu_flags = g_new0 (char *, 1);
+  flavor->migrate_postcopy = -1;
   flavor->numa_nodes = g_ptr_array_new_with_free_func (numa_node_free);
   flavor->disks = g_ptr_array_new_with_free_func (disk_free);
   return flavor;
@@ -1111,6 +1151,7 @@ bigvm_flavor_free (BigvmFlavor *flavor)
   g_strfreev (flavor->cpu_flags);
   g_free (flavor->nvram);
   g_free (flavor->abi);
+  g_free (flavor->migrate_tls_dir);
   g_ptr_array_unref (flavor->numa_nodes);
   g_free (flavor->mem_path);
   g_ptr_array_unref (flavor->disks);

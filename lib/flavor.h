@@ -104,6 +104,12 @@ typedef struct {
   char *net_name;              /* tap or bridge name */
   char *qmp;                   /* a QMP socket path */
   char *pidfile;
+  /* bigvm:migrate_*: how bigvm migrate moves this guest, unless its
+   * command line says otherwise. */
+  char *migrate_tls_dir;       /* NULL: no TLS */
+  guint64 migrate_bandwidth;   /* bytes per second; 0: not given (unlimited) */
+  guint migrate_downtime_ms;   /* 0: not given */
+  int migrate_postcopy;        /* -1 not given, 0 never, 1 auto */
   gboolean secure_boot;        /* os_secure_boot = required */
   const char *secure_boot_key; /* which spelling set it, for messages */
 } BigvmFlavor;

@@ -14,8 +14,11 @@ bigvm_launch_prepare (const BigvmPipeline *pipeline, GPtrArray *notes, GError **
   g_autofree char *nvram = NULL;
   g_autofree char *record = NULL;
 
-  if (!bigvm_nvram_prepare (pipeline->plan, TRUE, &nvram, error)
-      || !bigvm_record_keep (pipeline, &record, error))
+  /* A guest arriving by migration is the source's: nothing of it is
+   * made here, and its record is the source's (files.c, pipeline.c). */
+  gboolean incoming = pipeline->plan->incoming != NULL;
+  if (!bigvm_nvram_prepare (pipeline->plan, !incoming, &nvram, error)
+      || (!incoming && !bigvm_record_keep (pipeline, &record, error)))
     return FALSE;
   if (nvram != NULL)
     g_ptr_array_add (notes, g_steal_pointer (&nvram));

@@ -151,6 +151,15 @@ load_record (Run *run, GError **error)
   if ((p->abi_path = bigvm_abi_path (p->flavor, dir, error)) == NULL)
     return FALSE;
   path = run->in->abi_record ?: p->abi_path;
+  if (run->in->incoming != NULL && run->in->abi_record == NULL
+      && !g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT,
+                   "%s: a guest arriving by migration is held to its ABI record, and %s does "
+                   "not exist: copy the source's record there, or give it with --abi",
+                   p->flavor->path, path);
+      return FALSE;
+    }
   if (run->in->abi_record == NULL && !g_file_test (path, G_FILE_TEST_EXISTS))
     {
       note (run, "ABI record: none yet (%s: the guest's first run writes it)", path);
@@ -170,7 +179,11 @@ make_plan (Run *run, GError **error)
   g_autofree char *dir = state_dir (run);
   const char *record = run->in->abi_record ?: p->abi_path;
   BigvmPlanOptions options = { .accel = run->in->accel, .sparse_ram = run->in->sparse_ram,
-                               .nvram_dir = dir, .record = record };
+                               .nvram_dir = dir, .record = record,
+                               .incoming = run->in->incoming,
+                               .incoming_tls_dir = run->in->incoming == NULL ? NULL
+                                                   : run->in->incoming_tls_dir
+                                                     ?: p->flavor->migrate_tls_dir };
 
   if (p->flavor->mem_path != NULL)
     options.mem_path_page_size = bigvm_hugetlbfs_page_size (p->flavor->mem_path);
@@ -331,6 +344,13 @@ compare_record (Run *run, GError **error)
   bigvm_abi_compare (p->record, p->abi, p->abi_changed, p->abi_gained);
   if (run->in->purpose == BIGVM_PURPOSE_ABI)
     return TRUE;
+  /* A running guest would see its CPU change under it (QEMU migrates no
+   * CPUID): for a migration, what it would gain is a difference too. */
+  if (run->in->incoming != NULL)
+    {
+      g_ptr_array_extend_and_steal (p->abi_changed, g_steal_pointer (&p->abi_gained));
+      p->abi_gained = g_ptr_array_new_with_free_func (g_free);
+    }
   for (guint i = 0; i < p->abi_gained->len; i++)
     g_ptr_array_add (run->abi_warnings,
                      bigvm_flavor_message (p->flavor, difference_key (p->flavor,
@@ -350,7 +370,10 @@ compare_record (Run *run, GError **error)
       g_autofree char *located = bigvm_flavor_locate (p->flavor, difference_key (p->flavor, line));
       g_string_append_printf (lines, "%s: %s\n", located, line);
     }
-  if (run->in->abi_record != NULL)
+  if (run->in->incoming != NULL)
+    g_string_append_printf (lines, "the guest as it would start here is not the one the ABI "
+                            "record %s holds: this host cannot take it by migration", record);
+  else if (run->in->abi_record != NULL)
     g_string_append_printf (lines, "the guest is not the one the ABI record %s holds", record);
   else
     g_string_append_printf (lines, "the guest is not the one its ABI record %s holds; bigvm abi "

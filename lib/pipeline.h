@@ -40,6 +40,11 @@ typedef struct {
   const char *const *qemu_args; /* appended to the command line as they are; may be NULL */
   const char *abi_record;      /* compare with this record, not the guest's own */
   gboolean abi_update;         /* the guest moves on: no machine type pinned */
+  /* run --incoming: the guest arrives by migration on this URI, with TLS
+   * from this directory (NULL: the flavor's bigvm:migrate_tls_dir).  It
+   * must be the one its record holds, to the last feature gained. */
+  const char *incoming;
+  const char *incoming_tls_dir;
 
   /* Where things are; NULL for the default. */
   const char *cache_dir;       /* ${XDG_CACHE_HOME:-~/.cache}/bigvm */

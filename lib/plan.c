@@ -25,6 +25,8 @@ bigvm_plan_free (BigvmPlan *plan)
   g_free (plan->name);
   g_free (plan->machine);
   g_free (plan->cpu_model);
+  g_free (plan->incoming);
+  g_free (plan->incoming_tls_dir);
   g_ptr_array_unref (plan->cpu_props);
   bigvm_layout_free (plan->layout);
   g_free (plan->min_bits_reason);
@@ -570,6 +572,8 @@ plan_build (const BigvmFlavor *flavor, const BigvmHost *host, const BigvmQemuCap
   plan->name = g_strdup (flavor->name);
   plan->vcpus = flavor->vcpus;
   plan->cpu_check = flavor->cpu_check;
+  plan->incoming = g_strdup (options->incoming);
+  plan->incoming_tls_dir = g_strdup (options->incoming_tls_dir);
 
   if (!bigvm_plan_choose_accel (host, options->accel, &plan->accel, &plan->accel_reason, error))
     return NULL;

@@ -28,6 +28,10 @@ typedef struct {
    * flavor naming the machine by alias keeps this one. */
   const char *pinned_machine;
   const char *record;
+  /* run --incoming: where the guest's migration arrives, and the TLS
+   * credentials it comes with (NULL: none). */
+  const char *incoming;
+  const char *incoming_tls_dir;
 } BigvmPlanOptions;
 
 /* One memory backend: all guest RAM, or one guest NUMA node's. */
@@ -67,6 +71,8 @@ typedef struct {
   char *mac;                   /* derived from the name: stable per guest */
   char *qmp;
   char *pidfile;
+  char *incoming;              /* -incoming URI, or NULL */
+  char *incoming_tls_dir;
   gboolean secure_boot;        /* SMM on, Secure Boot firmware */
   guint tseg_mbytes;           /* 0: QEMU's default TSEG */
 

@@ -194,14 +194,16 @@ read_line (BigvmQmp *qmp, GError **error)
         {
           /* Its output ended: it exited or is about to. */
           reap (qmp, MIN (qmp->deadline, g_get_monotonic_time () + G_USEC_PER_SEC));
-          g_autofree char *how = qmp->exited ? bigvm_describe_wait_status (qmp->wait_status)
-                                             : g_strdup ("closed its output");
+          g_autofree char *how = qmp->pid == 0 ? g_strdup ("closed the connection")
+                                 : qmp->exited ? bigvm_describe_wait_status (qmp->wait_status)
+                                 : g_strdup ("closed its output");
           fail (qmp, error, how);
           return NULL;
         }
       if (!pump (qmp, qmp->deadline) && g_get_monotonic_time () >= qmp->deadline)
         {
-          fail (qmp, error, "did not answer in time; killed it");
+          fail (qmp, error, qmp->pid == 0 ? "did not answer in time"
+                                          : "did not answer in time; killed it");
           return NULL;
         }
     }
@@ -312,20 +314,29 @@ bigvm_qmp_start (const char *const *argv, gint64 deadline, GError **error)
   return negotiate (qmp, error) ? g_steal_pointer (&qmp) : NULL;
 }
 
+/* PATH as a socket address; too long for one: CODE. */
+static gboolean
+socket_address (const char *path, struct sockaddr_un *address, int code, GError **error)
+{
+  *address = (struct sockaddr_un) { .sun_family = AF_UNIX };
+  if (strlen (path) >= sizeof address->sun_path)
+    {
+      g_set_error (error, BIGVM_ERROR, code, "socket path too long: %s", path);
+      return FALSE;
+    }
+  strcpy (address->sun_path, path);
+  return TRUE;
+}
+
 BigvmQmp *
 bigvm_qmp_start_socket (const char *const *argv, const char *socket_path, gint64 deadline,
                         GError **error)
 {
   g_autoptr (BigvmQmp) qmp = qmp_new (argv[0], deadline);
-  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  struct sockaddr_un address;
 
-  if (strlen (socket_path) >= sizeof address.sun_path)
-    {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL, "socket path too long: %s",
-                   socket_path);
-      return NULL;
-    }
-  strcpy (address.sun_path, socket_path);
+  if (!socket_address (socket_path, &address, BIGVM_ERROR_INTERNAL, error))
+    return NULL;
   if (!bigvm_spawn (argv, G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_STDOUT_TO_DEV_NULL, &qmp->pid,
                     NULL, NULL, &qmp->err_fd, error))
     return NULL;
@@ -363,6 +374,37 @@ bigvm_qmp_start_socket (const char *const *argv, const char *socket_path, gint64
       pump (qmp, g_get_monotonic_time () + 10000);
     }
   return negotiate (qmp, error) ? g_steal_pointer (&qmp) : NULL;
+}
+
+BigvmQmp *
+bigvm_qmp_connect (const char *socket_path, gint64 deadline, GError **error)
+{
+  g_autofree char *program = g_strdup_printf ("the QEMU of %s", socket_path);
+  g_autoptr (BigvmQmp) qmp = qmp_new (program, deadline);
+  struct sockaddr_un address;
+
+  if (!socket_address (socket_path, &address, BIGVM_ERROR_UNAVAILABLE, error))
+    return NULL;
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect (fd, (struct sockaddr *) &address, sizeof address) < 0)
+    {
+      int saved_errno = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "cannot connect to %s: %s",
+                   socket_path, g_strerror (saved_errno));
+      return NULL;
+    }
+  qmp->out_fd = fd;
+  qmp->in_fd = dup (fd);
+  fcntl (qmp->in_fd, F_SETFD, FD_CLOEXEC);
+  return negotiate (qmp, error) ? g_steal_pointer (&qmp) : NULL;
+}
+
+void
+bigvm_qmp_set_deadline (BigvmQmp *qmp, gint64 deadline)
+{
+  qmp->deadline = deadline;
 }
 
 int

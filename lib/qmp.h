@@ -21,6 +21,14 @@ BigvmQmp *bigvm_qmp_start (const char *const *argv, gint64 deadline, GError **er
 BigvmQmp *bigvm_qmp_start_socket (const char *const *argv, const char *socket_path,
                                   gint64 deadline, GError **error);
 
+/* Speaks QMP with the QEMU already listening on SOCKET_PATH (a guest's
+ * own monitor).  Closing it closes the connection only: that QEMU runs
+ * on. */
+BigvmQmp *bigvm_qmp_connect (const char *socket_path, gint64 deadline, GError **error);
+
+/* Moves the deadline of what follows. */
+void bigvm_qmp_set_deadline (BigvmQmp *qmp, gint64 deadline);
+
 int bigvm_qmp_pid (const BigvmQmp *qmp);
 
 /* Runs COMMAND with ARGUMENTS (a JSON object, or NULL) and returns the

@@ -229,3 +229,20 @@ bigvm_compare_strings (gconstpointer a, gconstpointer b)
 {
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
+
+gboolean
+bigvm_parse_rate (const char *text, guint64 *ret_bytes, GError **error)
+{
+  guint64 bytes;
+
+  if (!bigvm_parse_size (text, 1, BIGVM_MIGRATE_MAX_BANDWIDTH, &bytes, error))
+    return FALSE;
+  if (bytes < BIGVM_MIGRATE_MIN_BANDWIDTH)
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
+                   "%s bytes per second is below the 1K bigvm takes", text);
+      return FALSE;
+    }
+  *ret_bytes = bytes;
+  return TRUE;
+}

@@ -20,6 +20,11 @@ gboolean bigvm_parse_uint (const char *text, guint64 min, guint64 max,
 gboolean bigvm_parse_size (const char *text, guint64 default_unit, guint64 max,
                            guint64 *ret_bytes, GError **error);
 
+/* A migration rate: bytes per second with an optional binary suffix K, M
+ * or G ("1G"), from BIGVM_MIGRATE_MIN_BANDWIDTH to
+ * BIGVM_MIGRATE_MAX_BANDWIDTH (bounds.h). */
+gboolean bigvm_parse_rate (const char *text, guint64 *ret_bytes, GError **error);
+
 /* Exact size in the largest binary unit that divides it, QEMU's syntax:
  * "1T", "1010G", "1536M", "4K", or plain bytes. */
 char *bigvm_format_size (guint64 bytes);

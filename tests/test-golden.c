@@ -59,8 +59,9 @@ pretty_argv (GPtrArray *argv)
   return g_string_free (out, FALSE);
 }
 
-/* "# bigvm-test: --host=amd-48 --sysroot=epyc-2node --accel=kvm --sparse-ram --run";
- * --run plans as run and check do (refusing what show only warns of). */
+/* "# bigvm-test: --host=amd-48 --sysroot=epyc-2node --accel=kvm --sparse-ram --run
+ * --incoming=URI"; --run plans as run and check do (refusing what show
+ * only warns of), --incoming as run --incoming. */
 static void
 read_header (const char *text, const char **host, const char **sysroot,
              BigvmPlanOptions *options, BigvmPurpose *purpose)
@@ -71,6 +72,7 @@ read_header (const char *text, const char **host, const char **sysroot,
   *host = "intel-46";
   *sysroot = NULL;
   *purpose = BIGVM_PURPOSE_SHOW;
+  options->incoming = NULL;
   options->accel = BIGVM_ACCEL_TCG;
   options->sparse_ram = FALSE;
   if (header == NULL)
@@ -95,6 +97,8 @@ read_header (const char *text, const char **host, const char **sysroot,
         options->sparse_ram = TRUE;
       else if (g_str_equal (*w, "--run"))
         *purpose = BIGVM_PURPOSE_RUN;
+      else if (g_str_has_prefix (*w, "--incoming="))
+        options->incoming = g_intern_string (*w + strlen ("--incoming="));
       else
         ck_abort_msg ("unknown bigvm-test option %s", *w);
     }
@@ -146,6 +150,7 @@ run_case (const char *name, gboolean *ret_refused)
         .flavor_path = file,
         .purpose = purpose,
         .abi_record = has_record ? record : NULL,
+        .incoming = options.incoming,
         .accel = options.accel,
         .sparse_ram = options.sparse_ram,
         .state_dir = "/state/bigvm",

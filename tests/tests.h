@@ -28,6 +28,7 @@ Suite *suite_prealloc (void);
 Suite *suite_pipeline (void);
 Suite *suite_golden (void);
 Suite *suite_abi (void);
+Suite *suite_migrate (void);
 
 /* tests/ in the source tree. */
 const char *test_srcdir (void);

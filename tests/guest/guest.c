@@ -481,6 +481,93 @@ static uint32_t parse_exit(const char *s)
         return result;
 }
 
+/* The value of the token KEY=N (decimal), or DEFAULT_VALUE. */
+static uint32_t parse_number(const char *s, const char *key, uint32_t default_value)
+{
+        while (*s) {
+                const char *k = key;
+                const char *t = s;
+                while (*k && *t == *k) {
+                        t++;
+                        k++;
+                }
+                if (!*k && *t == '=' && t[1] >= '0' && t[1] <= '9') {
+                        uint32_t v = 0;
+                        for (t++; *t >= '0' && *t <= '9'; t++)
+                                v = v * 10 + (uint32_t)(*t - '0');
+                        default_value = v;
+                }
+                while (*s && *s != ' ')
+                        s++;
+                while (*s == ' ')
+                        s++;
+        }
+        return default_value;
+}
+
+/* Empties TCG's TLB: toggling CR4.PSE makes QEMU flush it
+ * (target/i386/helper.c cpu_x86_update_cr4()).  QEMU 7.2's dirty-page
+ * sync clears a RAM block's bits without resetting the TLB's write
+ * tracking when the block is a multiple of 256 KiB
+ * (include/exec/ram_addr.h cpu_physical_memory_sync_dirty_bitmap(),
+ * fixed in QEMU 9.0 by "Fix migration dirty bitmap coherency with TCG
+ * memory access"), so under TCG a page written again through an old TLB
+ * entry is never sent.  With the TLB emptied every round each page is
+ * written through a fresh entry, which tracks it. */
+static void flush_tlb(void)
+{
+        uint32_t cr4;
+
+        __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+        __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 ^ (1u << 4)) : "memory");
+        __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+}
+
+/* dirty=N: writes the round number into the first word of every 4 KiB
+ * page of N MiB from 16 MiB on, round after round, checking first that
+ * each page still holds the previous round's number: a page a migration
+ * lost or left stale shows as an error.  Prints a line every `every`
+ * rounds (default 1) with the count of errors so far and what CPUID says
+ * of the address bits now, so a test sees the guest go on, intact and
+ * with the same CPU, on the destination.  Never returns. */
+__attribute__((noreturn)) static void dirty_rounds(uint32_t mib, uint32_t every)
+{
+        volatile uint32_t *base = (volatile uint32_t *)(uintptr_t)(16u << 20);
+        uint32_t pages = mib << 8, errors = 0, round, a, b, c, d;
+
+        if (every == 0)
+                every = 1;
+        for (round = 1;; round++) {
+                flush_tlb();
+                for (uint32_t i = 0; i < pages; i++) {
+                        volatile uint32_t *word = base + (i << 10);
+                        if (*word != round - 1) {
+                                if (errors < 10) {
+                                        puts_both("bigvm-testguest: note: page ");
+                                        put_hex((uintptr_t)word);
+                                        puts_both(" holds ");
+                                        put_dec(*word);
+                                        puts_both(" in round ");
+                                        put_dec(round);
+                                        putc_both('\n');
+                                }
+                                errors++;
+                        }
+                        *word = round;
+                }
+                if (round % every == 0) {
+                        cpuid(0x80000008u, &a, &b, &c, &d);
+                        puts_both("round=");
+                        put_dec(round);
+                        puts_both(" errors=");
+                        put_dec(errors);
+                        puts_both(" phys_bits=");
+                        put_dec(a & 0xff);
+                        putc_both('\n');
+                }
+        }
+}
+
 void guest_main(uint32_t magic, uint32_t mbi_addr)
 {
         const struct mb_info *mbi = 0;
@@ -590,6 +677,8 @@ void guest_main(uint32_t magic, uint32_t mbi_addr)
         kv_dec("exit", exit_code);
         puts_both("bigvm-testguest: done\n");
 
-        /* 6. exit */
+        /* 6. exit, or rounds over memory for the migration tests */
+        if (parse_number(cmdline, "dirty", 0) != 0)
+                dirty_rounds(parse_number(cmdline, "dirty", 0), parse_number(cmdline, "every", 1));
         guest_exit(exit_code);
 }
