@@ -10,14 +10,18 @@
 #include "explain.h"
 #include "fleet.h"
 #include "host-report.h"
+#include "file-write.h"
 #include "launch.h"
+#include "libvirt-xml.h"
 #include "nvram.h"
+#include "openstack.h"
 #include "preflight.h"
 #include "record.h"
 #include "util.h"
 
 #include <errno.h>
 #include <locale.h>
+#include <string.h>
 #include <unistd.h>
 
 static int cmd_run (const char *flavor, char **qemu_args);
@@ -27,11 +31,13 @@ static int cmd_check (const char *flavor, char **qemu_args);
 static int cmd_host (const char *flavor, char **qemu_args);
 static int cmd_abi (const char *flavor, char **qemu_args);
 static int cmd_migrate (const char *flavor, char **qemu_args);
+static int cmd_import (const char *file, char **qemu_args);
 
 static const Command commands[] = {
   { "run", "Check FLAVOR, then replace bigvm with QEMU running it.", cmd_run, NULL,
     TAKES_FLAVOR | TAKES_QEMU_ARGS | TAKES_INCOMING },
-  { "show", "Print the QEMU command line run would execute.", cmd_show, "shell,json",
+  { "show", "Print the QEMU command line run would execute, or the guest for OpenStack or "
+    "libvirt.", cmd_show, "shell,json,openstack,libvirt",
     TAKES_FLAVOR | TAKES_QEMU_ARGS | TAKES_DUMP },
   { "explain", "Print the guest's physical address map and the bits it needs.", cmd_explain,
     "text,json", TAKES_FLAVOR | TAKES_DUMP },
@@ -41,6 +47,8 @@ static const Command commands[] = {
     "text,json", TAKES_FLAVOR | TAKES_DUMP | TAKES_ABI },
   { "migrate", "Move the running guest of FLAVOR to the QEMU waiting at URI.", cmd_migrate,
     "text,json", TAKES_FLAVOR | TAKES_MIGRATE },
+  { "import", "Print the flavor file of an OpenStack flavor (openstack flavor show -f json).",
+    cmd_import, NULL, TAKES_IMPORT },
   { "host", "Describe what this host (or a dumped one) and QEMU offer guests.", cmd_host,
     "text,json", TAKES_DUMP },
 };
@@ -59,11 +67,30 @@ cmd_show (const char *flavor, char **qemu_args)
 {
   gboolean json = g_str_equal (opt.format, "json");
   g_autoptr (BigvmPipeline) p = pipeline (flavor, BIGVM_PURPOSE_SHOW, qemu_args);
+  g_autoptr (GPtrArray) unsaid = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *out = NULL;
 
+  /* Nova takes the flavor as it is: a guest this host cannot plan still
+   * exports, without what bigvm would have added for it. */
+  if (g_str_equal (opt.format, "openstack") && p->flavor != NULL && p->refusal != NULL)
+    {
+      if (!opt.quiet)
+        print_lines (stderr, "bigvm: warning: not planned here, so what bigvm would add is "
+                     "not said: ", p->refusal->message);
+      g_clear_error (&p->refusal);
+    }
   report (p, !json);
-  out = json ? bigvm_argv_to_json (p->argv, p->warnings) : bigvm_argv_to_shell (p->argv);
-  puts (out);
+  if (g_str_equal (opt.format, "openstack"))
+    out = bigvm_openstack_export (p->flavor, p->plan);
+  else if (g_str_equal (opt.format, "libvirt"))
+    out = bigvm_libvirt_domain_xml (p->plan, p->flavor, p->caps->path, unsaid);
+  else
+    out = json ? bigvm_argv_to_json (p->argv, p->warnings) : bigvm_argv_to_shell (p->argv);
+  for (guint i = 0; i < unsaid->len && !opt.quiet; i++)
+    print_lines (stderr, "bigvm: not in the libvirt XML: ", unsaid->pdata[i]);
+  fputs (out, stdout);
+  if (!g_str_has_suffix (out, "\n"))
+    fputc ('\n', stdout);
   close_stdout ();
   return 0;
 }
@@ -263,6 +290,39 @@ cmd_migrate (const char *flavor_path, char **qemu_args)
     refuse (error);
   print_migration_result (&result, cli_uri, json);
   close_stdout ();
+  return 0;
+}
+
+/* The flavor file of an OpenStack flavor, on stdout or in a new file. */
+static int
+cmd_import (const char *file, char **qemu_args)
+{
+  g_autoptr (GError) error = NULL;
+  const char *name = file == NULL || g_str_equal (file, "-") ? "(stdin)" : file;
+  g_autofree char *data = NULL;
+  g_autofree char *image = NULL;
+  gsize len = 0, image_len = 0;
+
+  if (!bigvm_read_input (file, &data, &len, &error)
+      || (opt.image != NULL && !bigvm_read_input (opt.image, &image, &image_len, &error)))
+    refuse (error);
+  g_autofree char *flavor = bigvm_openstack_import (data, len, name, image, image_len, opt.image,
+                                                    &error);
+  if (flavor == NULL)
+    refuse (error);
+  if (opt.output == NULL)
+    {
+      fputs (flavor, stdout);
+      close_stdout ();
+      return 0;
+    }
+  gboolean created = TRUE;
+  if (opt.force ? !bigvm_file_replace (opt.output, "the flavor", flavor, strlen (flavor), &error)
+      : !bigvm_file_create_new (opt.output, "the flavor", flavor, strlen (flavor), &created,
+                                &error))
+    refuse (error);
+  if (!created)
+    die (BIGVM_ERROR_UNAVAILABLE, "%s exists; --force replaces it", opt.output);
   return 0;
 }
 

@@ -87,6 +87,15 @@ static const GOptionEntry migrate_entries[] = {
   { NULL }
 };
 
+static const GOptionEntry import_entries[] = {
+  { "image", 0, 0, G_OPTION_ARG_FILENAME, &opt.image,
+    "The image's properties too, from `openstack image show -f json`", "FILE" },
+  { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt.output,
+    "Write the flavor to FILE, which must not exist", "FILE" },
+  { "force", 0, 0, G_OPTION_ARG_NONE, &opt.force, "With -o: replace FILE", NULL },
+  { NULL }
+};
+
 static const GOptionEntry top_entries[] = {
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print bigvm's version", NULL },
   { NULL }
@@ -158,6 +167,7 @@ parse_command (const Command *command, int *argc, char ***argv, char **qemu_args
   g_autoptr (GOptionContext) context =
     g_option_context_new ((takes & TAKES_QEMU_ARGS) ? "FLAVOR [-- QEMU_ARG...]"
                           : (takes & TAKES_MIGRATE) ? "FLAVOR URI"
+                          : (takes & TAKES_IMPORT) ? "[FILE|-]"
                           : (takes & TAKES_FLAVOR) ? "FLAVOR" : NULL);
   g_autoptr (GError) error = NULL;
 
@@ -179,10 +189,18 @@ parse_command (const Command *command, int *argc, char ***argv, char **qemu_args
     g_option_context_add_main_entries (context, incoming_entries, NULL);
   if (takes & TAKES_MIGRATE)
     g_option_context_add_main_entries (context, migrate_entries, NULL);
+  if (takes & TAKES_IMPORT)
+    g_option_context_add_main_entries (context, import_entries, NULL);
   if (!g_option_context_parse (context, argc, argv, &error))
     return g_strdup (error->message);
 
   int want = (takes & TAKES_MIGRATE) ? 3 : (takes & TAKES_FLAVOR) ? 2 : 1;
+  if ((takes & TAKES_IMPORT) && *argc > 2)
+    return g_strdup ("more than one FILE given");
+  if ((takes & TAKES_IMPORT) && opt.force && opt.output == NULL)
+    return g_strdup ("--force goes with -o");
+  if (takes & TAKES_IMPORT)
+    want = *argc;
   if (*argc < 2 && (takes & TAKES_FLAVOR))
     return g_strdup ("no FLAVOR given");
   if (*argc < want)

@@ -20,6 +20,7 @@ enum {
   TAKES_ABI = 1 << 4,          /* --diff, --update */
   TAKES_INCOMING = 1 << 5,     /* run --incoming, --abi, --tls-dir */
   TAKES_MIGRATE = 1 << 6,      /* migrate's options, and a URI after FLAVOR */
+  TAKES_IMPORT = 1 << 7,       /* import's options, and FILE or nothing for FLAVOR */
 };
 
 typedef struct {
@@ -48,6 +49,9 @@ typedef struct {
   guint downtime_ms;           /* 0: not given */
   int postcopy;                /* -1 not given, 0 never, 1 auto */
   guint timeout_s;             /* 0: none */
+  char *image;                 /* import --image=FILE */
+  char *output;                /* import -o FILE */
+  gboolean force;              /* import --force */
   gboolean verbose;
   gboolean quiet;
 } Options;

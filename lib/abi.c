@@ -67,24 +67,6 @@ bigvm_abi_free (BigvmAbi *abi)
   g_free (abi);
 }
 
-/* "0-3,8" */
-static char *
-cpu_list (GArray *cpus)
-{
-  GString *out = g_string_new (NULL);
-
-  for (guint i = 0; i < cpus->len;)
-    {
-      guint first = g_array_index (cpus, guint, i), last = first;
-      while (++i < cpus->len && g_array_index (cpus, guint, i) == last + 1)
-        last++;
-      g_string_append_printf (out, "%s%u", out->len > 0 ? "," : "", first);
-      if (last != first)
-        g_string_append_printf (out, "-%u", last);
-    }
-  return g_string_free (out, FALSE);
-}
-
 static BigvmCpuState *
 cpu_copy (const BigvmCpuState *cpu)
 {
@@ -129,7 +111,7 @@ bigvm_abi_new (const BigvmPlan *plan, const BigvmCpuState *cpu, const BigvmQemuC
         {
           BigvmAbiNode *node = g_new0 (BigvmAbiNode, 1);
           node->node = backend->node;
-          node->cpus = cpu_list (backend->cpus);
+          node->cpus = bigvm_format_list (backend->cpus);
           node->memory = backend->size;
           g_ptr_array_add (abi->nodes, node);
         }

@@ -701,6 +701,19 @@ is_strict_namespace (const char *key)
          || strchr (key, ':') == NULL;
 }
 
+gboolean
+bigvm_flavor_key_known (const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (known_keys); i++)
+    {
+      guint index;
+      gboolean index_ok;
+      if (match_key (known_keys[i].key, key, &index_ok, &index))
+        return index_ok;
+    }
+  return FALSE;
+}
+
 static void
 parse_entry (Parser *parser, const char *key, const char *value)
 {
@@ -1122,6 +1135,15 @@ disk_free (gpointer data)
   g_free (disk);
 }
 
+static void
+entry_free (gpointer data)
+{
+  BigvmFlavorEntry *entry = data;
+  g_free (entry->key);
+  g_free (entry->value);
+  g_free (entry);
+}
+
 static BigvmFlavor *
 flavor_new (const char *path)
 {
@@ -1129,6 +1151,7 @@ flavor_new (const char *path)
 
   flavor->path = g_strdup (path);
   flavor->lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  flavor->entries = g_ptr_array_new_with_free_func (entry_free);
   flavor->warnings = g_ptr_array_new_with_free_func (g_free);
   flavor->cpu_flags = g_new0 (char *, 1);
   flavor->migrate_postcopy = -1;
@@ -1144,6 +1167,7 @@ bigvm_flavor_free (BigvmFlavor *flavor)
     return;
   g_free (flavor->path);
   g_hash_table_unref (flavor->lines);
+  g_ptr_array_unref (flavor->entries);
   g_ptr_array_unref (flavor->warnings);
   g_free (flavor->name);
   g_free (flavor->machine_type);
@@ -1284,6 +1308,11 @@ bigvm_flavor_parse (const char *path, const char *base_dir, const char *data,
           continue;
         }
       g_hash_table_insert (flavor->lines, g_strdup (key), GUINT_TO_POINTER (line_number));
+      BigvmFlavorEntry *entry = g_new0 (BigvmFlavorEntry, 1);
+      entry->key = g_strdup (key);
+      entry->value = g_strdup (value);
+      entry->line = line_number;
+      g_ptr_array_add (flavor->entries, entry);
 
       if (value[0] == '\0')
         {

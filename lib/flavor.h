@@ -65,9 +65,17 @@ typedef enum {
   BIGVM_NET_BRIDGE,
 } BigvmNetKind;
 
+/* One KEY = VALUE line, as written. */
+typedef struct {
+  char *key;
+  char *value;
+  guint line;
+} BigvmFlavorEntry;
+
 typedef struct {
   char *path;                  /* as given, for messages */
   GHashTable *lines;           /* key -> line (GUINT_TO_POINTER) */
+  GPtrArray *entries;          /* BigvmFlavorEntry, in the file's order */
   GPtrArray *warnings;         /* "FILE:LINE: KEY: ..." */
 
   char *name;
@@ -123,6 +131,9 @@ BigvmFlavor *bigvm_flavor_load (const char *path, GError **error);
  * paths in values. */
 BigvmFlavor *bigvm_flavor_parse (const char *path, const char *base_dir,
                                  const char *data, gsize len, GError **error);
+
+/* Whether bigvm acts on KEY (an indexed one with its index). */
+gboolean bigvm_flavor_key_known (const char *key);
 
 /* Every key bigvm acts on ("hw:numa_cpus.N" for the indexed ones),
  * NULL-terminated; free the array, not the strings. */

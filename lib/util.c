@@ -246,3 +246,50 @@ bigvm_parse_rate (const char *text, guint64 *ret_bytes, GError **error)
   *ret_bytes = bytes;
   return TRUE;
 }
+
+/* An OpenStack JSON file is a few KiB. */
+#define MAX_INPUT_BYTES (16 * 1024 * 1024)
+
+gboolean
+bigvm_read_input (const char *path, char **ret_data, gsize *ret_len, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  gboolean stdin_ = path == NULL || g_str_equal (path, "-");
+  g_autoptr (GIOChannel) channel = stdin_ ? g_io_channel_unix_new (0)
+                                          : g_io_channel_new_file (path, "r", &local_error);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (channel != NULL)
+    {
+      g_io_channel_set_encoding (channel, NULL, NULL);
+      g_io_channel_read_to_end (channel, &data, &len, &local_error);
+    }
+  if (local_error != NULL || len > MAX_INPUT_BYTES)
+    {
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "%s: %s",
+                   stdin_ ? "standard input" : path,
+                   local_error != NULL ? local_error->message : "larger than 16 MiB");
+      return FALSE;
+    }
+  *ret_data = g_steal_pointer (&data);
+  *ret_len = len;
+  return TRUE;
+}
+
+char *
+bigvm_format_list (GArray *list)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < list->len;)
+    {
+      guint first = g_array_index (list, guint, i), last = first;
+      while (++i < list->len && g_array_index (list, guint, i) == last + 1)
+        last++;
+      g_string_append_printf (out, "%s%u", out->len > 0 ? "," : "", first);
+      if (last != first)
+        g_string_append_printf (out, "-%u", last);
+    }
+  return g_string_free (out, FALSE);
+}

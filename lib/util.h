@@ -53,9 +53,17 @@ char *bigvm_echo (const char *text);
  * name or flavor value is shown, never obeyed. */
 char *bigvm_escape_control (const char *text);
 
+/* LIST (ascending guint: CPUs, nodes) as the kernel and libvirt write
+ * it: "0-3,8". */
+char *bigvm_format_list (GArray *list);
+
 /* Edit distance, for "did you mean" suggestions. */
 guint bigvm_edit_distance (const char *a, const char *b);
 
 /* For g_ptr_array_sort() of strings, whose elements it passes by
  * address (g_strcmp0 itself would compare the addresses). */
 int bigvm_compare_strings (gconstpointer a, gconstpointer b);
+
+/* The contents of PATH, or of standard input for NULL or "-", at most
+ * 16 MiB.  Unreadable: BIGVM_ERROR_NO_INPUT naming it. */
+gboolean bigvm_read_input (const char *path, char **ret_data, gsize *ret_len, GError **error);

@@ -29,6 +29,7 @@ Suite *suite_pipeline (void);
 Suite *suite_golden (void);
 Suite *suite_abi (void);
 Suite *suite_migrate (void);
+Suite *suite_openstack (void);
 
 /* tests/ in the source tree. */
 const char *test_srcdir (void);

@@ -34,6 +34,7 @@ main (void)
   srunner_add_suite (runner, suite_prealloc ());
   srunner_add_suite (runner, suite_abi ());
   srunner_add_suite (runner, suite_migrate ());
+  srunner_add_suite (runner, suite_openstack ());
   srunner_add_suite (runner, suite_pipeline ());
   srunner_add_suite (runner, suite_golden ());
   srunner_run_all (runner, CK_NORMAL);
