@@ -59,6 +59,9 @@ until grep -q "^bigvm: preallocated" "$scratch/err"; do
   i=$((i + 1)); [ $i -lt 100 ] || { kill $pid; cat "$scratch/err" >&2; fail "no end of preallocation"; }
   sleep 0.1
 done
+# QEMU writes its PID file once its backends are made, a moment after
+# the pages are taken.
+for _ in $(seq 50); do [ -s "$scratch/qemu.pid" ] && break; sleep 0.1; done
 [ "$(cat "$scratch/qemu.pid")" = $pid ] || { kill $pid; fail "QEMU is not bigvm's PID $pid"; }
 [ "$(cat /proc/$pid/comm)" = qemu-system-x86 ] || { kill $pid; fail "PID $pid is $(cat /proc/$pid/comm)"; }
 children=$(ps -o pid=,stat=,comm= --ppid $pid)
