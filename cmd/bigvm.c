@@ -285,13 +285,18 @@ cmd_migrate (const char *flavor_path, char **qemu_args)
                               "and the flavor names none");
       refuse (error);
     }
-  if (!bigvm_migrate (&settings, print_migration_sample, print_migration_notice,
-                      GINT_TO_POINTER (json), &result, &error))
+  gboolean moved = bigvm_migrate (&settings, print_migration_sample, print_migration_notice,
+                                  GINT_TO_POINTER (json), &result, &error);
+  end_migration_progress ();
+  if (!moved)
     refuse (error);
   print_migration_result (&result, cli_uri, json);
   close_stdout ();
   return 0;
 }
+
+/* An OpenStack flavor or image is a few KiB of JSON. */
+#define MAX_OPENSTACK_JSON_BYTES (16 * 1024 * 1024)
 
 /* The flavor file of an OpenStack flavor, on stdout or in a new file. */
 static int
@@ -303,8 +308,9 @@ cmd_import (const char *file, char **qemu_args)
   g_autofree char *image = NULL;
   gsize len = 0, image_len = 0;
 
-  if (!bigvm_read_input (file, &data, &len, &error)
-      || (opt.image != NULL && !bigvm_read_input (opt.image, &image, &image_len, &error)))
+  if (!bigvm_read_input (file, MAX_OPENSTACK_JSON_BYTES, &data, &len, &error)
+      || (opt.image != NULL
+          && !bigvm_read_input (opt.image, MAX_OPENSTACK_JSON_BYTES, &image, &image_len, &error)))
     refuse (error);
   g_autofree char *flavor = bigvm_openstack_import (data, len, name, image, image_len, opt.image,
                                                     &error);

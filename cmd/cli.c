@@ -134,11 +134,11 @@ check_migration_options (unsigned takes, const char *uri)
 
   if ((takes & TAKES_INCOMING) && opt.incoming == NULL && (opt.abi != NULL || opt.tls_dir != NULL))
     return g_strdup ("--abi and --tls-dir go with --incoming");
-  if (opt.incoming != NULL && !bigvm_migrate_check_uri (opt.incoming, "--incoming", &error))
+  if (opt.incoming != NULL && !bigvm_migrate_check_uri (opt.incoming, "--incoming", TRUE, &error))
     return g_strdup (error->message);
   if (!(takes & TAKES_MIGRATE))
     return NULL;
-  if (!bigvm_migrate_check_uri (uri, "URI", &error))
+  if (!bigvm_migrate_check_uri (uri, "URI", FALSE, &error))
     return g_strdup (error->message);
   if (opt_bandwidth != NULL && !bigvm_parse_rate (opt_bandwidth, &opt.bandwidth, &error))
     return g_strdup_printf ("--bandwidth=%s: %s", opt_bandwidth, error->message);

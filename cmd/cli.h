@@ -101,6 +101,8 @@ void print_warnings (const GPtrArray *warnings);
 void print_migration_sample (const BigvmMigrateSample *sample, gpointer json);
 void print_migration_notice (const char *message, gpointer json);
 void print_migration_result (const BigvmMigrateResult *result, const char *uri, gboolean json);
+/* Ends the bar's line, if a bar is on the terminal. */
+void end_migration_progress (void);
 
 /* The fleet view: one line per host (or JSON), and its exit status. */
 int print_fleet (const GPtrArray *hosts, gboolean json);

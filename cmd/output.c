@@ -208,6 +208,18 @@ sample_line (const BigvmMigrateSample *s)
   return g_string_free (line, FALSE);
 }
 
+/* The bar on the terminal is a line without its end until the migration
+ * ends: a message after it starts a line of its own. */
+static gboolean bar_open;
+
+void
+end_migration_progress (void)
+{
+  if (bar_open)
+    fputc ('\n', stderr);
+  bar_open = FALSE;
+}
+
 void
 print_migration_sample (const BigvmMigrateSample *s, gpointer json)
 {
@@ -247,6 +259,7 @@ print_migration_sample (const BigvmMigrateSample *s, gpointer json)
       g_autofree char *shown = bigvm_escape_control (line);
       gboolean last = g_str_equal (s->status, "completed");
       fprintf (stderr, "\r\033[Kbigvm: migrating: %s%s", shown, last ? "\n" : "");
+      bar_open = !last;
     }
   else if (last_line_ms < 0 || s->elapsed_ms - last_line_ms >= 5000
            || !g_str_equal (last_status, s->status))
@@ -261,6 +274,7 @@ print_migration_sample (const BigvmMigrateSample *s, gpointer json)
 void
 print_migration_notice (const char *message, gpointer json)
 {
+  end_migration_progress ();
   print_lines (stderr, "bigvm: ", message);
   fflush (stderr);
 }

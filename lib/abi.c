@@ -367,6 +367,11 @@ bigvm_abi_compare (const BigvmAbi *recorded, const BigvmAbi *now, GPtrArray *cha
   g_autoptr (GHashTable) new_index = index_items (new_items);
   gboolean compare_cpu = recorded->cpu != NULL && now->cpu != NULL;
 
+  /* A record made where the CPU was not known holds no CPU to keep: the
+   * guest's now is a difference all the same (abi --update fills it in). */
+  if (recorded->cpu == NULL && now->cpu != NULL)
+    g_ptr_array_add (changed, g_strdup ("CPU: not recorded, known now"));
+
   for (guint i = 0; i < old_items->len; i++)
     {
       const Item *was = old_items->pdata[i];
@@ -729,16 +734,10 @@ bigvm_abi_load (const char *path, GError **error)
   gsize len;
   g_autoptr (GError) read_error = NULL;
 
-  if (!g_file_get_contents (path, &data, &len, &read_error))
+  if (!bigvm_read_input (path, MAX_RECORD_BYTES, &data, &len, &read_error))
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "cannot read the guest's ABI "
                    "record: %s", read_error->message);
-      return NULL;
-    }
-  if (len > MAX_RECORD_BYTES)
-    {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR, "%s: too large for an ABI record",
-                   path);
       return NULL;
     }
   return bigvm_abi_parse (path, data, len, error);

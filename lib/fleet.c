@@ -42,6 +42,10 @@ check_host (const BigvmPipelineInput *input, const char *dir, const char *name,
   g_autoptr (GPtrArray) proven = g_ptr_array_new_with_free_func (g_free);
 
   one.cpuid_dump = path;
+  /* Each host is probed from its own dump: facts given in INPUT would be
+   * taken over by the first pipeline. */
+  g_return_val_if_fail (input->host == NULL && input->caps == NULL && input->firmware == NULL,
+                        NULL);
   g_autoptr (BigvmPipeline) p = bigvm_pipeline_new (&one);
   host->host = g_strdup (name);
   if (p->refusal != NULL)

@@ -24,7 +24,9 @@ typedef struct {
 const char *bigvm_fleet_verdict_name (BigvmFleetVerdict verdict);
 
 /* Every dump in DIR (regular files, by name; or DIR itself when it is a
- * dump), planned as INPUT plans (INPUT's cpuid_dump replaced), and held
+ * dump), planned as INPUT plans (INPUT's cpuid_dump replaced; it gives
+ * no host, capabilities or firmware, which each dump's pipeline would
+ * take over), and held
  * to RECORD (NULL: the guest's own record, if it has one): a refusal of
  * the plan or a difference from the record the dump proves is
  * "refused".  A folder that cannot be read, or holds no dump:

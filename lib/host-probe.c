@@ -376,9 +376,12 @@ kvm_identity (struct cpu_raw_data_t *raw, const char *root)
     cpu_exec_cpuid (7, raw->basic_cpuid[7]);
   if (raw->basic_cpuid[0][EAX] >= 0xd)
     cpu_exec_cpuid (0xd, raw->basic_cpuid[0xd]);
-  g_checksum_update (sum, (const guchar *) raw, sizeof *raw);
+  /* Not the APIC ID of the CPU bigvm ran on (leaf 1 EBX[31:24]). */
+  struct cpu_raw_data_t leaves = *raw;
+  leaves.basic_cpuid[1][EBX] &= 0x00ffffffu;
+  g_checksum_update (sum, (const guchar *) &leaves, sizeof leaves);
   if (microcode != NULL)
-    g_checksum_update (sum, (const guchar *) microcode, strcspn (microcode + 1, "\n"));
+    g_checksum_update (sum, (const guchar *) microcode + 1, strcspn (microcode + 1, "\n"));
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
     {
       g_autofree char *text = read_file (root, files[i]);

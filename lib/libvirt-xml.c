@@ -240,6 +240,20 @@ add_numatune (Xml *x, const BigvmPlan *plan)
   close_element (x, "numatune");
 }
 
+/* PREFIX and the disk's letters, as libvirt counts them
+ * (virDiskNameFromIndex): vda ... vdz, vdaa, vdab ... */
+static char *
+disk_name (const char *prefix, guint index)
+{
+  char letters[8];
+  int n = G_N_ELEMENTS (letters) - 1;
+
+  letters[n] = '\0';
+  for (guint i = index + 1; i > 0 && n > 0; i = (i - 1) / 26)
+    letters[--n] = 'a' + (i - 1) % 26;
+  return g_strconcat (prefix, letters + n, NULL);
+}
+
 static void
 add_devices (Xml *x, const BigvmPlan *plan, const char *emulator, GPtrArray *unsaid)
 {
@@ -257,7 +271,8 @@ add_devices (Xml *x, const BigvmPlan *plan, const char *emulator, GPtrArray *uns
       open_element (x, "disk type='file' device='disk'");
       line (x, "<driver name='qemu' type='%s'/>", bigvm_disk_format_name (disk->format));
       line (x, "<source file='%s'/>", path);
-      line (x, "<target dev='vd%c' bus='virtio'/>", 'a' + MIN (i, 25u));
+      g_autofree char *target = disk_name ("vd", i);
+      line (x, "<target dev='%s' bus='virtio'/>", target);
       line (x, "<boot order='%u'/>", boot++);
       close_element (x, "disk");
     }

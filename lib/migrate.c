@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* QEMU's default downtime limit (migration.c DEFAULT_MIGRATE_SET_DOWNTIME),
@@ -32,7 +33,7 @@
 #define TLS_ID "bigvm-migrate-tls"
 
 gboolean
-bigvm_migrate_check_uri (const char *uri, const char *what, GError **error)
+bigvm_migrate_check_uri (const char *uri, const char *what, gboolean listen, GError **error)
 {
   if (g_str_has_prefix (uri, "unix:"))
     {
@@ -47,8 +48,9 @@ bigvm_migrate_check_uri (const char *uri, const char *what, GError **error)
     {
       const char *colon = strrchr (uri + strlen ("tcp:"), ':');
       guint64 port;
-      if (colon != NULL && colon > uri + strlen ("tcp:")
-          && bigvm_parse_uint (colon + 1, 1, 65535, &port, NULL))
+      /* A listener may leave the host out (all addresses); a peer not. */
+      gboolean host = colon != NULL && (colon > uri + strlen ("tcp:") || listen);
+      if (host && bigvm_parse_uint (colon + 1, 1, 65535, &port, NULL))
         return TRUE;
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_USAGE,
                    "%s %s: tcp: takes HOST:PORT, the port from 1 to 65535", what, uri);
@@ -134,8 +136,10 @@ bigvm_migrate_sample_read (JsonNode *reply, BigvmMigrateSample *s)
   JsonNode *ram_node = o != NULL ? json_object_get_member (o, "ram") : NULL;
   JsonObject *ram = ram_node != NULL && JSON_NODE_HOLDS_OBJECT (ram_node)
                     ? json_node_get_object (ram_node) : NULL;
-  const char *status = o != NULL ? json_object_get_string_member_with_default (o, "status", NULL)
-                                 : NULL;
+  JsonNode *status_node = o != NULL ? json_object_get_member (o, "status") : NULL;
+  const char *status = status_node != NULL && JSON_NODE_HOLDS_VALUE (status_node)
+                       && json_node_get_value_type (status_node) == G_TYPE_STRING
+                       ? json_node_get_string (status_node) : NULL;
 
   g_strlcpy (s->status, status != NULL ? status : "none", sizeof s->status);
   s->pass = member_uint (ram, "dirty-sync-count");
@@ -152,8 +156,10 @@ bigvm_migrate_sample_read (JsonNode *reply, BigvmMigrateSample *s)
   s->downtime_ms = member_int_or (o, "downtime", -1);
   s->total_time_ms = member_int_or (o, "total-time", -1);
   g_clear_pointer (&s->error, g_free);
-  if (o != NULL && json_object_has_member (o, "error-desc"))
-    s->error = g_strdup (json_object_get_string_member_with_default (o, "error-desc", ""));
+  JsonNode *error_node = o != NULL ? json_object_get_member (o, "error-desc") : NULL;
+  if (error_node != NULL && JSON_NODE_HOLDS_VALUE (error_node)
+      && json_node_get_value_type (error_node) == G_TYPE_STRING)
+    s->error = g_strdup (json_node_get_string (error_node));
 }
 
 /* The first pass sends all of RAM: its expected downtime only echoes the
@@ -194,9 +200,10 @@ check_source (BigvmQmp *qmp, GError **error)
                                                   : NULL;
   if (migration == NULL)
     return FALSE;
-  const char *state = JSON_NODE_HOLDS_OBJECT (status)
-                      ? json_object_get_string_member_with_default (json_node_get_object (status),
-                                                                    "status", "?") : "?";
+  g_auto (BigvmMigrateSample) run_state = { 0 };
+  /* The same reading of a "status" member as query-migrate's. */
+  bigvm_migrate_sample_read (status, &run_state);
+  const char *state = run_state.status;
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
@@ -204,9 +211,10 @@ check_source (BigvmQmp *qmp, GError **error)
       return FALSE;
     }
   JsonObject *o = JSON_NODE_HOLDS_OBJECT (migration) ? json_node_get_object (migration) : NULL;
-  const char *now = o != NULL ? json_object_get_string_member_with_default (o, "status", NULL)
-                              : NULL;
-  if (now != NULL && (g_str_equal (now, "setup") || g_str_equal (now, "active")
+  g_auto (BigvmMigrateSample) before = { 0 };
+  bigvm_migrate_sample_read (migration, &before);
+  const char *now = before.status;
+  if ((g_str_equal (now, "setup") || g_str_equal (now, "active")
                       || g_str_has_prefix (now, "postcopy") || g_str_equal (now, "device")
                       || g_str_equal (now, "pre-switchover") || g_str_equal (now, "cancelling")))
     {
@@ -285,9 +293,30 @@ set_up (BigvmQmp *qmp, const BigvmMigrateSettings *s, GError **error)
 /* One migration per source host: it owns the host's memory bandwidth,
  * and Nova serialises them too (nova/compute/manager.py). */
 static int
+open_lock (const char *path)
+{
+  /* Every user's migrations share the lock: made 0666 (the umask would
+   * narrow it), never through a link; where it is another user's and the
+   * kernel keeps O_CREAT off it (fs.protected_regular), read-only does
+   * for flock(). */
+  int fd = open (path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    {
+      fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+      if (fd >= 0)
+        fchmod (fd, 0666);
+      else if (errno == EEXIST)
+        fd = open (path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    }
+  if (fd < 0 && errno == EACCES)
+    fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  return fd;
+}
+
+static int
 take_lock (const char *path, BigvmMigrateNotice notice, gpointer data, GError **error)
 {
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = open_lock (path);
 
   if (fd < 0)
     {
@@ -310,10 +339,11 @@ take_lock (const char *path, BigvmMigrateNotice notice, gpointer data, GError **
       while (flock (fd, LOCK_EX) < 0 && errno == EINTR)
         ;
     }
+  /* Who holds it, for the next one to say; a read-only lock cannot. */
   char pid[32];
   int len = g_snprintf (pid, sizeof pid, "%d\n", (int) getpid ());
-  if (ftruncate (fd, 0) == 0 && pwrite (fd, pid, len, 0) != len)
-    notice ("cannot write this bigvm's PID into the migration lock", data);
+  if (ftruncate (fd, 0) == 0)
+    (void) !pwrite (fd, pid, len, 0);
   return fd;
 }
 
@@ -323,24 +353,67 @@ sleep_ms (guint ms)
   g_usleep ((gulong) ms * 1000);
 }
 
-/* Cancels, and waits until QEMU says the guest runs on here. */
-static void
+/* Cancels, and waits until QEMU says where the guest runs: the status
+ * the migration settled in ("cancelled", "failed", or "completed" when it
+ * finished before the cancel took), or NULL when QEMU did not say. */
+static char *
 cancel (BigvmQmp *qmp)
 {
   g_autoptr (JsonNode) ignored = command (qmp, "migrate_cancel", NULL, NULL);
   for (int i = 0; i < 100; i++)
     {
-      BigvmMigrateSample s = { 0 };
+      g_auto (BigvmMigrateSample) s = { 0 };
       g_autoptr (JsonNode) reply = command (qmp, "query-migrate", NULL, NULL);
       if (reply == NULL)
-        return;
+        return NULL;
       bigvm_migrate_sample_read (reply, &s);
-      gboolean settled = !g_str_equal (s.status, "cancelling") && !g_str_equal (s.status, "active");
-      bigvm_migrate_sample_clear (&s);
-      if (settled)
-        return;
+      if (g_str_equal (s.status, "cancelled") || g_str_equal (s.status, "failed")
+          || g_str_equal (s.status, "completed"))
+        return g_strdup (s.status);
       sleep_ms (100);
     }
+  return NULL;
+}
+
+/* The end of a migration that completed: the figures QEMU fills in just
+ * after the state changes (migration.c migration_calculate_complete()),
+ * as far as it gives them. */
+static void
+completed (BigvmQmp *qmp, BigvmMigrateSample *sample, gint64 start,
+           BigvmMigrateProgress progress, gpointer data, BigvmMigrateResult *result)
+{
+  for (int i = 0; i < 20 && sample->downtime_ms <= 0; i++)
+    {
+      sleep_ms (50);
+      g_autoptr (JsonNode) again = command (qmp, "query-migrate", NULL, NULL);
+      if (again == NULL)
+        break;
+      bigvm_migrate_sample_read (again, sample);
+    }
+  sample->elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+  progress (sample, data);
+  result->total_time_ms = sample->total_time_ms;
+  result->downtime_ms = sample->downtime_ms;
+  result->transferred = sample->transferred;
+}
+
+/* Gives up on a migration in precopy: cancels it, unless it completed
+ * meanwhile (then TRUE: the guest runs there). */
+static gboolean
+give_up (BigvmQmp *qmp, GError **error, const char *why)
+{
+  g_autofree char *status = cancel (qmp);
+
+  if (g_strcmp0 (status, "completed") == 0)
+    return TRUE;
+  if (status == NULL)
+    g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL, "%s, and QEMU did not say whether "
+                 "the cancel took: see where the guest runs (query-migrate, query-status) "
+                 "before anything else", why);
+  else
+    g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "%s: cancelled; the guest runs "
+                 "on here", why);
+  return FALSE;
 }
 
 /* Follows the migration to its end. */
@@ -349,35 +422,30 @@ follow (BigvmQmp *qmp, const BigvmMigrateSettings *s, BigvmMigrateProgress progr
         BigvmMigrateResult *result, GError **error)
 {
   gint64 start = g_get_monotonic_time ();
-  gint64 give_up = s->timeout_s != 0 ? start + (gint64) s->timeout_s * G_USEC_PER_SEC : G_MAXINT64;
+  gint64 deadline = s->timeout_s != 0 ? start + (gint64) s->timeout_s * G_USEC_PER_SEC : G_MAXINT64;
   BigvmConvergence convergence = { 0 };
   g_auto (BigvmMigrateSample) sample = { 0 };
 
-  for (;;)
+  for (;; sleep_ms (SAMPLE_INTERVAL_MS))
     {
-      g_autoptr (JsonNode) reply = command (qmp, "query-migrate", NULL, error);
+      g_autoptr (GError) query_error = NULL;
+      g_autoptr (JsonNode) reply = command (qmp, "query-migrate", NULL, &query_error);
       if (reply == NULL)
-        return FALSE;
+        {
+          /* Nobody would watch a migration that goes on: stop it if QEMU
+           * still listens. */
+          g_autofree char *why = g_strdup_printf ("bigvm lost the source QEMU during the "
+                                                  "migration (%s)", query_error->message);
+          if (give_up (qmp, error, why))
+            continue;
+          return FALSE;
+        }
       bigvm_migrate_sample_read (reply, &sample);
       sample.elapsed_ms = (g_get_monotonic_time () - start) / 1000;
       sample.downtime_limit_ms = s->downtime_ms;
       if (g_str_equal (sample.status, "completed"))
         {
-          /* total-time and downtime are filled in just after the state
-           * changes (migration.c migration_calculate_complete()). */
-          for (int i = 0; i < 20 && sample.downtime_ms <= 0; i++)
-            {
-              sleep_ms (50);
-              g_autoptr (JsonNode) again = command (qmp, "query-migrate", NULL, error);
-              if (again == NULL)
-                return FALSE;
-              bigvm_migrate_sample_read (again, &sample);
-            }
-          sample.elapsed_ms = (g_get_monotonic_time () - start) / 1000;
-          progress (&sample, data);
-          result->total_time_ms = sample.total_time_ms;
-          result->downtime_ms = sample.downtime_ms;
-          result->transferred = sample.transferred;
+          completed (qmp, &sample, start, progress, data, result);
           return TRUE;
         }
       if (g_str_equal (sample.status, "failed") || g_str_equal (sample.status, "cancelled"))
@@ -402,26 +470,23 @@ follow (BigvmQmp *qmp, const BigvmMigrateSettings *s, BigvmMigrateProgress progr
         result->postcopy = TRUE;
       progress (&sample, data);
 
-      if (g_get_monotonic_time () >= give_up)
+      /* Postcopy cannot be undone: the guest runs there already. */
+      if (g_get_monotonic_time () >= deadline && !result->postcopy)
         {
-          if (result->postcopy)
-            continue;  /* the guest runs there already: postcopy cannot be undone */
-          cancel (qmp);
-          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
-                       "the migration did not end within %u s: cancelled; the guest runs on "
-                       "here", s->timeout_s);
+          g_autofree char *why = g_strdup_printf ("the migration did not end within %u s",
+                                                  s->timeout_s);
+          if (give_up (qmp, error, why))
+            continue;
           return FALSE;
         }
       if (s->postcopy && !result->postcopy && bigvm_migrate_not_converging (&convergence, &sample))
         {
-          if (!command_ok (qmp, "migrate-start-postcopy", NULL, error))
-            {
-              cancel (qmp);
-              return FALSE;
-            }
-          result->postcopy = TRUE;
+          g_autoptr (GError) postcopy_error = NULL;
+          if (command_ok (qmp, "migrate-start-postcopy", NULL, &postcopy_error))
+            result->postcopy = TRUE;
+          else if (!give_up (qmp, error, postcopy_error->message))
+            return FALSE;
         }
-      sleep_ms (SAMPLE_INTERVAL_MS);
     }
 }
 

@@ -10,9 +10,11 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-/* "unix:/PATH" (a socket name of at most 107 bytes) or "tcp:HOST:PORT";
- * anything else is BIGVM_ERROR_USAGE naming WHAT ("URI", "--incoming"). */
-gboolean bigvm_migrate_check_uri (const char *uri, const char *what, GError **error);
+/* "unix:/PATH" (a socket name of at most 107 bytes) or "tcp:HOST:PORT",
+ * HOST optional to LISTEN ("tcp::4444": every address); anything else is
+ * BIGVM_ERROR_USAGE naming WHAT ("URI", "--incoming"). */
+gboolean bigvm_migrate_check_uri (const char *uri, const char *what, gboolean listen,
+                                  GError **error);
 
 /* The files QEMU's tls-creds-x509 reads from DIR for ENDPOINT ("server"
  * or "client": crypto/tlscredsx509.h), each checked to be readable;

@@ -12,6 +12,7 @@
 #include "openstack.h"
 
 #include "argv.h"
+#include "bounds.h"
 #include "errors.h"
 #include "nova-keys.h"
 #include "util.h"
@@ -41,9 +42,12 @@ writer_line (Writer *w, const char *json_key, const char *format, ...)
   va_start (args, format);
   g_autofree char *line = g_strdup_vprintf (format, args);
   va_end (args);
-  /* A comment holds anything, but on one line. */
+  /* A line holds anything, but on one line: escape_control keeps line
+   * breaks, which here would make lines of their own. */
   g_autofree char *shown = bigvm_escape_control (line);
-  g_string_append_printf (w->text, "%s\n", shown);
+  g_auto (GStrv) parts = g_strsplit (shown, "\n", -1);
+  g_autofree char *one_line = g_strjoinv ("\\x0a", parts);
+  g_string_append_printf (w->text, "%s\n", one_line);
   g_ptr_array_add (w->json_keys, g_strdup (json_key));
 }
 
@@ -150,6 +154,15 @@ read_properties (JsonObject *root, const char *source, GPtrArray *keys, GPtrArra
   return TRUE;
 }
 
+/* MEMBER of O when it is a string, else NULL. */
+static const char *
+string_member (JsonObject *o, const char *member)
+{
+  JsonNode *node = json_object_get_member (o, member);
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+         && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
+}
+
 static gboolean
 get_int (JsonObject *root, const char *source, const char *key, gboolean required,
          gint64 *ret, GError **error)
@@ -210,6 +223,8 @@ write_flavor (Writer *w, JsonObject *root, GError **error)
 
   if (name == NULL || !JSON_NODE_HOLDS_VALUE (name) || json_node_get_value_type (name) != G_TYPE_STRING)
     return bad_json (error, w->source, "name", "missing, or not a string");
+  if (strpbrk (json_node_get_string (name), "\r\n") != NULL)
+    return bad_json (error, w->source, "name", "holds a line break, which no flavor value can");
   if (!get_int (root, w->source, "ram", TRUE, &ram, error)
       || !get_int (root, w->source, "vcpus", TRUE, &vcpus, error)
       || !get_int (root, w->source, "disk", FALSE, &disk, error)
@@ -217,9 +232,11 @@ write_flavor (Writer *w, JsonObject *root, GError **error)
       || !get_int (root, w->source, "swap", FALSE, &swap, error)
       || !read_properties (root, w->source, keys, values, error))
     return FALSE;
-  const char *id = json_object_get_string_member_with_default (root, "id", NULL);
-  const char *description = json_object_get_string_member_with_default (root, "description",
-                                                                        NULL);
+  /* Above what 52 address bits hold, the size would not even fit. */
+  if ((guint64) ram > BIGVM_MAX_RAM_BYTES / BIGVM_MiB)
+    return bad_json (error, w->source, "ram", "more MiB than any guest can have");
+  const char *id = string_member (root, "id");
+  const char *description = string_member (root, "description");
   writer_line (w, NULL, "# From the OpenStack flavor %s%s%s%s%s.", json_node_get_string (name),
                id != NULL ? " (id " : "", id ?: "", id != NULL ? ")" : "",
                description != NULL && *description != '\0' ? ": " : "");
@@ -294,7 +311,7 @@ bigvm_openstack_import (const char *flavor_json, gsize flavor_len, const char *f
       JsonObject *image = parse_object (image_json, image_len, image_name, error, image_parser);
       if (image == NULL || !read_properties (image, image_name, keys, values, error))
         return NULL;
-      const char *name = json_object_get_string_member_with_default (image, "name", "?");
+      const char *name = string_member (image, "name") ?: "?";
       writer_line (&w, NULL, "# From the properties of the image %s.", name);
       w.source = image_name;
       for (guint i = 0; i < keys->len; i++)
@@ -410,7 +427,8 @@ bigvm_openstack_export (const BigvmFlavor *flavor, const BigvmPlan *plan)
         continue;
       if (g_str_equal (e->key, "id") || g_str_equal (e->key, "is_public"))
         {
-          g_string_append_printf (others, "#   %s = %s: Nova sets it\n", e->key, e->value);
+          g_autofree char *shown = bigvm_escape_control (e->value);
+          g_string_append_printf (others, "#   %s = %s: Nova sets it\n", e->key, shown);
           continue;
         }
       if (is_image_key (e->key))
@@ -425,7 +443,8 @@ bigvm_openstack_export (const BigvmFlavor *flavor, const BigvmPlan *plan)
           for (gsize b = 0; b < G_N_ELEMENTS (bigvm_only); b++)
             if (g_str_has_prefix (e->key, bigvm_only[b].prefix))
               why = bigvm_only[b].why;
-          g_string_append_printf (others, "#   %s = %s: %s\n", e->key, e->value, why);
+          g_autofree char *shown = bigvm_escape_control (e->value);
+          g_string_append_printf (others, "#   %s = %s: %s\n", e->key, shown, why);
           continue;
         }
       g_ptr_array_add (create, g_strdup ("--property"));

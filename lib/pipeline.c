@@ -288,11 +288,12 @@ probe_cpu (Run *run, GError **error)
     }
   if (p->cpu == NULL)
     {
-      g_autofree char *shown = bigvm_echo (probe_error->message);
+      /* QEMU's reason whole: qmp.c keeps only the end of its stderr. */
       bigvm_flavor_set_error (p->flavor, error, BIGVM_ERROR_UNAVAILABLE,
                               p->flavor->cpu_flags[0] != NULL ? "bigvm:cpu_flags"
                                                               : "bigvm:cpu_model",
-                              "QEMU cannot build the guest CPU -cpu %s: %s", cpu, shown);
+                              "QEMU cannot build the guest CPU -cpu %s: %s", cpu,
+                              probe_error->message);
       return FALSE;
     }
   note (run, "guest CPU: %s family %" G_GINT64_FORMAT " model %" G_GINT64_FORMAT " stepping %"

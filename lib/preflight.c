@@ -126,6 +126,15 @@ bigvm_preflight_check (const BigvmPipeline *p, const char *const *qemu_args,
       return FALSE;
     }
   g_autofree char *miss = p->cpu != NULL ? prediction_miss (p->cpu, got) : NULL;
+  if (miss != NULL && qemu_args != NULL && qemu_args[0] != NULL)
+    {
+      /* QEMU arguments after -- may say anything of the CPU: theirs, not
+       * bigvm's, prediction. */
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,
+                   "preflight: the guest CPU is not the one bigvm predicted, which the QEMU "
+                   "arguments after -- may have changed: it %s", miss);
+      return FALSE;
+    }
   if (miss != NULL)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_INTERNAL,

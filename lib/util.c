@@ -6,7 +6,10 @@
 #include "bounds.h"
 #include "errors.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 static gboolean
 all_digits (const char *text, gsize len)
@@ -247,33 +250,45 @@ bigvm_parse_rate (const char *text, guint64 *ret_bytes, GError **error)
   return TRUE;
 }
 
-/* An OpenStack JSON file is a few KiB. */
-#define MAX_INPUT_BYTES (16 * 1024 * 1024)
-
 gboolean
-bigvm_read_input (const char *path, char **ret_data, gsize *ret_len, GError **error)
+bigvm_read_input (const char *path, gsize max_bytes, char **ret_data, gsize *ret_len,
+                  GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
   gboolean stdin_ = path == NULL || g_str_equal (path, "-");
-  g_autoptr (GIOChannel) channel = stdin_ ? g_io_channel_unix_new (0)
-                                          : g_io_channel_new_file (path, "r", &local_error);
-  g_autofree char *data = NULL;
-  gsize len = 0;
+  const char *name = stdin_ ? "standard input" : path;
+  int fd = stdin_ ? 0 : open (path, O_RDONLY | O_CLOEXEC);
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  guint8 buf[65536];
 
-  if (channel != NULL)
+  if (fd < 0)
     {
-      g_io_channel_set_encoding (channel, NULL, NULL);
-      g_io_channel_read_to_end (channel, &data, &len, &local_error);
-    }
-  if (local_error != NULL || len > MAX_INPUT_BYTES)
-    {
-      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "%s: %s",
-                   stdin_ ? "standard input" : path,
-                   local_error != NULL ? local_error->message : "larger than 16 MiB");
+      int saved_errno = errno;
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "%s: %s", name,
+                   g_strerror (saved_errno));
       return FALSE;
     }
-  *ret_data = g_steal_pointer (&data);
-  *ret_len = len;
+  /* Read no more than is allowed: /dev/zero never ends. */
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || data->len + (gsize) n > max_bytes)
+        {
+          int saved_errno = errno;
+          if (!stdin_)
+            close (fd);
+          if (n == 0)
+            break;
+          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "%s: %s", name,
+                       n < 0 ? g_strerror (saved_errno) : "too large");
+          return FALSE;
+        }
+      g_byte_array_append (data, buf, n);
+    }
+  *ret_len = data->len;
+  g_byte_array_append (data, (const guint8 *) "", 1);
+  *ret_data = (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
   return TRUE;
 }
 

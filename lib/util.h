@@ -64,6 +64,8 @@ guint bigvm_edit_distance (const char *a, const char *b);
  * address (g_strcmp0 itself would compare the addresses). */
 int bigvm_compare_strings (gconstpointer a, gconstpointer b);
 
-/* The contents of PATH, or of standard input for NULL or "-", at most
- * 16 MiB.  Unreadable: BIGVM_ERROR_NO_INPUT naming it. */
-gboolean bigvm_read_input (const char *path, char **ret_data, gsize *ret_len, GError **error);
+/* The contents of PATH, or of standard input for NULL or "-",
+ * NUL-terminated, read only up to MAX_BYTES: more, or unreadable, is
+ * BIGVM_ERROR_NO_INPUT naming it. */
+gboolean bigvm_read_input (const char *path, gsize max_bytes, char **ret_data, gsize *ret_len,
+                           GError **error);

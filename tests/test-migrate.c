@@ -18,15 +18,17 @@ START_TEST (test_uris)
   const char *bad[] = { "unix:relative.sock", "tcp:host", "tcp::4444", "tcp:h:0", "tcp:h:65536",
                         "exec:cat", "rdma:h:1", "" };
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
-    ck_assert_msg (bigvm_migrate_check_uri (good[i], "URI", NULL), "%s refused", good[i]);
+    ck_assert_msg (bigvm_migrate_check_uri (good[i], "URI", FALSE, NULL), "%s refused", good[i]);
+  /* A listener takes every address without a host; a peer needs one. */
+  ck_assert (bigvm_migrate_check_uri ("tcp::4444", "--incoming", TRUE, NULL));
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
-      ck_assert_msg (!bigvm_migrate_check_uri (bad[i], "URI", &error), "%s accepted", bad[i]);
+      ck_assert_msg (!bigvm_migrate_check_uri (bad[i], "URI", FALSE, &error), "%s accepted", bad[i]);
       ck_assert_int_eq (error->code, BIGVM_ERROR_USAGE);
     }
   g_autofree char *long_path = g_strdup_printf ("unix:/%0108d", 0);
-  ck_assert (!bigvm_migrate_check_uri (long_path, "URI", NULL));
+  ck_assert (!bigvm_migrate_check_uri (long_path, "URI", FALSE, NULL));
 }
 END_TEST
 

@@ -97,6 +97,21 @@ START_TEST (test_import_old_properties_quoted)
 }
 END_TEST
 
+/* A line break in any value stays inside its line: JSON cannot add keys
+ * of its own to the flavor. */
+START_TEST (test_import_line_breaks)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *flavor = import ("{\"name\": \"f\", \"ram\": 1024, \"vcpus\": 1, "
+                                    "\"description\": \"x\\nbigvm:disk.0 = /dev/sda\", "
+                                    "\"properties\": {\"quota:a\\nbigvm:qmp\": \"b\\nbigvm:pidfile = /p\"}}",
+                                    NULL, &error);
+  ck_assert_msg (flavor != NULL, "%s", error ? error->message : "");
+  ck_assert_ptr_null (strstr (flavor, "\nbigvm:"));
+  ck_assert_ptr_nonnull (strstr (flavor, "# x\\x0abigvm:disk.0 = /dev/sda\n"));
+}
+END_TEST
+
 static void
 assert_refused (const char *json, const char *want)
 {
@@ -124,6 +139,10 @@ START_TEST (test_import_refused)
   assert_refused ("{\"name\": \"a\", \"ram\": 1024, \"vcpus\": 1, \"properties\": "
                   "{\"hw:numa_nodes\": \"2\\n3\"}}",
                   "f.json: properties.hw:numa_nodes: holds a line break, which no flavor value can");
+  assert_refused ("{\"name\": \"a\nb\", \"ram\": 1024, \"vcpus\": 1}",
+                  "f.json: name: holds a line break, which no flavor value can");
+  assert_refused ("{\"name\": \"a\", \"ram\": 17592186045440, \"vcpus\": 1}",
+                  "f.json: ram: more MiB than any guest can have");
   assert_refused ("{\"name\": \"a\", \"ram\": 1024, \"vcpus\": 1, \"properties\": \"junk\"}",
                   "f.json: properties: a string not of the form k1='v1', k2='v2'");
 }
@@ -287,6 +306,7 @@ suite_openstack (void)
   tcase_add_test (tc, test_import_osc6);
   tcase_add_test (tc, test_import_osc5);
   tcase_add_test (tc, test_import_old_properties_quoted);
+  tcase_add_test (tc, test_import_line_breaks);
   tcase_add_test (tc, test_import_refused);
   tcase_add_loop_test (tc, test_round_trip, 0, round_trip_files->len);
   suite_add_tcase (s, tc);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "tests.h"
+#include "errors.h"
 #include "util.h"
 
 #include <string.h>
@@ -145,6 +146,22 @@ START_TEST (test_edit_distance)
 }
 END_TEST
 
+/* Inputs are read only as far as allowed: /dev/zero never ends. */
+START_TEST (test_read_input_bounded)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len;
+
+  ck_assert (!bigvm_read_input ("/dev/zero", 1 << 20, &data, &len, &error));
+  ck_assert_int_eq (error->code, BIGVM_ERROR_NO_INPUT);
+  ck_assert_str_eq (error->message, "/dev/zero: too large");
+  g_clear_error (&error);
+  ck_assert (!bigvm_read_input ("/nonexistent", 1 << 20, &data, &len, &error));
+  ck_assert_str_eq (error->message, "/nonexistent: No such file or directory");
+}
+END_TEST
+
 Suite *
 suite_util (void)
 {
@@ -161,6 +178,7 @@ suite_util (void)
   tcase_add_test (tc, test_edit_distance);
   tcase_add_test (tc, test_echo);
   tcase_add_test (tc, test_escape_control);
+  tcase_add_test (tc, test_read_input_bounded);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -65,6 +65,13 @@ refused 69 "QEMU's CPU model EPYC has no feature migratable" \
      "bigvm:cpu_flags = +migratable")"
 qemu_refuses "Property 'EPYC-x86_64-cpu.migratable' not found" $Q -m 1G -cpu EPYC,+migratable ||
   fail "QEMU took EPYC,+migratable"
+# A property QEMU takes by name but refuses for the model: bigvm's CPU
+# probe builds the very CPU, so QEMU says it before anything launches.
+refused 69 "bigvm:cpu_flags: QEMU cannot build the guest CPU -cpu qemu64,-legacy-cache: .*CPU model 'qemu64' doesn't support legacy-cache=off" \
+  "$(flavor legacycache "name = a" "ram = 1G" "vcpus = 1" "bigvm:cpu_model = qemu64" \
+     "bigvm:cpu_flags = -legacy-cache")"
+qemu_refuses "CPU model 'qemu64' doesn't support legacy-cache=off" $Q -m 1G -cpu qemu64,-legacy-cache ||
+  fail "QEMU took qemu64,-legacy-cache"
 starts "$(flavor aliases "name = a" "ram = 1G" "vcpus = 1" "bigvm:cpu_flags = +sse4_1,-pdpe1gb,+i64")"
 starts "$(flavor maxmig "name = a" "ram = 1G" "vcpus = 1" "bigvm:cpu_flags = +migratable")"
 refused 65 "bigvm:cpu_flags: -lm makes the guest CPU 32-bit" \
