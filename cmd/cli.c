@@ -236,8 +236,6 @@ const Command *
 cli_parse (int argc, char **argv, const Command *commands, gsize n_commands,
            const char **ret_flavor, char ***ret_qemu_args)
 {
-  const Command *command = NULL;
-
   /* QEMU's own arguments follow the first "--"; GOption never sees them. */
   *ret_qemu_args = NULL;
   for (int i = 1; i < argc; i++)
@@ -256,14 +254,15 @@ cli_parse (int argc, char **argv, const Command *commands, gsize n_commands,
       close_stdout ();
       exit (0);
     }
-  for (gsize i = 0; i < n_commands && command == NULL; i++)
-    if (g_str_equal (argv[1], commands[i].name))
-      command = &commands[i];
-  if (command == NULL)
+  gsize found = 0;
+  while (found < n_commands && !g_str_equal (argv[1], commands[found].name))
+    found++;
+  if (found == n_commands)
     {
       char *message = g_strdup_printf ("unknown command \"%s\"", argv[1]);
       usage_error (NULL, message);
     }
+  const Command *command = &commands[found];
   /* Skip the command word; GOption parses what follows it. */
   argv[1] = argv[0];
   argc--;
