@@ -175,15 +175,12 @@ bigvm_smbios_length (const BigvmMachine *machine, const char *name, guint64 ram_
    * strings; type 4 (42 bytes, "CPU nn", "QEMU", the machine's name);
    * type 17 (40 bytes, "DIMM n", "QEMU"). */
   gsize length = 174 + strlen (product) + 2 * strlen (name) + (55 + strlen (name)) * sockets;
-  for (guint64 i = 0, digits = 1, next = 10; i < dimms; i++)
-    {
-      if (i == next)
-        {
-          digits++;
-          next *= 10;
-        }
-      length += 52 + digits;
-    }
+  /* Each "DIMM i" has one digit, and one more for every power of ten
+   * from 10 up that i reaches: counted per power, not per DIMM, because
+   * a 4 PiB guest has 262144 of them. */
+  length += 53 * dimms;
+  for (guint64 power = 10; power < dimms; power *= 10)
+    length += dimms - power;
   return length;
 }
 

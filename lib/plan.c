@@ -539,13 +539,22 @@ check_smbios (const BigvmPlan *plan, const BigvmFlavor *flavor, const BigvmMachi
 {
   guint sockets = bigvm_plan_sockets (plan, machine);
   gsize length = bigvm_smbios_length (machine, plan->machine, plan->ram_bytes, sockets);
-  guint64 fits = plan->ram_bytes / (16 * BIGVM_GiB) * (16 * BIGVM_GiB);
 
   if (length <= BIGVM_SMBIOS_MAX_LENGTH)
     return TRUE;
-  while (fits > 0 && bigvm_smbios_length (machine, plan->machine, fits, sockets)
-                     > BIGVM_SMBIOS_MAX_LENGTH)
-    fits -= 16 * BIGVM_GiB;
+  /* The most RAM that fits, in whole 16 GiB records: the length grows
+   * with the RAM, so a binary search over the record count finds it. */
+  guint64 low = 0, high = plan->ram_bytes / (16 * BIGVM_GiB);
+  while (low < high)
+    {
+      guint64 mid = low + (high - low + 1) / 2;
+      if (bigvm_smbios_length (machine, plan->machine, mid * 16 * BIGVM_GiB, sockets)
+          <= BIGVM_SMBIOS_MAX_LENGTH)
+        low = mid;
+      else
+        high = mid - 1;
+    }
+  guint64 fits = low * 16 * BIGVM_GiB;
   g_autofree char *ram = bigvm_format_size_exact (plan->ram_bytes);
   g_autofree char *most = bigvm_format_size_exact (fits);
   bigvm_flavor_set_error (flavor, error, BIGVM_ERROR_UNAVAILABLE, "ram",

@@ -239,6 +239,17 @@ START_TEST (test_smbios_length)
                      BIGVM_SMBIOS_MAX_LENGTH);
   ck_assert_uint_le (bigvm_smbios_length (&q35, "pc-q35-7.2", 14208 * BIGVM_GiB, 255),
                      BIGVM_SMBIOS_MAX_LENGTH);
+  /* Up to 4 PiB, 262144 records: each grows by "DIMM n" written out. */
+  gsize base = bigvm_smbios_length (&q35, "pc-q35-7.2", 0, 1), expected = base;
+  guint64 records = 0;
+  for (guint64 gib = 16; gib <= 4 * 1024 * 1024; gib += 16)
+    {
+      g_autofree char *dimm = g_strdup_printf ("DIMM %" G_GUINT64_FORMAT, records++);
+      expected += 47 + strlen (dimm);
+      if (gib % 160 == 16 || gib == 4 * 1024 * 1024)
+        ck_assert_uint_eq (bigvm_smbios_length (&q35, "pc-q35-7.2", gib * BIGVM_GiB, 1),
+                           expected);
+    }
 }
 END_TEST
 
