@@ -473,6 +473,18 @@ object_array (JsonNode *node, const char *what, GError **error)
   return array;
 }
 
+/* Whether LIST (of entries whose first member is their name) has NAME.
+ * QEMU names each machine and model once; a reply that repeats one is
+ * read as its first, which is what a lookup would find. */
+static gboolean
+listed (GPtrArray *list, const char *name)
+{
+  for (guint i = 0; i < list->len; i++)
+    if (g_str_equal (*(char **) list->pdata[i], name))
+      return TRUE;
+  return FALSE;
+}
+
 /* query-machines, or the cache's "machines". */
 static gboolean
 read_machines (BigvmQemuCaps *caps, JsonNode *node, GError **error)
@@ -485,7 +497,7 @@ read_machines (BigvmQemuCaps *caps, JsonNode *node, GError **error)
     {
       JsonObject *object = json_array_get_object_element (array, i);
       const char *name = member_string (object, "name");
-      if (name == NULL)
+      if (name == NULL || listed (caps->machines, name))
         continue;
       BigvmMachineType *m = g_new0 (BigvmMachineType, 1);
       m->name = g_strdup (name);
@@ -511,7 +523,7 @@ read_cpu_models (BigvmQemuCaps *caps, JsonNode *node, GError **error)
     {
       JsonObject *object = json_array_get_object_element (array, i);
       const char *name = member_string (object, "name");
-      if (name == NULL)
+      if (name == NULL || listed (caps->cpu_models, name))
         continue;
       BigvmCpuModel *m = g_new0 (BigvmCpuModel, 1);
       m->name = g_strdup (name);

@@ -232,6 +232,36 @@ START_TEST (test_qmp_lines)
 }
 END_TEST
 
+/* A reply naming a machine or model twice is read as its first, and
+ * the cache's round trip keeps what was read. */
+START_TEST (test_repeated_names)
+{
+  static const char *const replies[][2] = {
+    { "query-machines", "[{\"name\": \"pc-q35-7.2\", \"cpu-max\": 288},"
+                        " {\"name\": \"pc-q35-7.2\", \"cpu-max\": 1}, {\"name\": \"none\"}]" },
+    { "query-cpu-definitions", "[{\"name\": \"max\"}, {\"name\": \"max\", \"deprecated\": true}]" },
+  };
+  g_autoptr (BigvmQemuCaps) caps = bigvm_qemu_caps_new ("/q/qemu", "tcg");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (replies); i++)
+    {
+      g_autoptr (JsonNode) reply = json_from_string (replies[i][1], NULL);
+      ck_assert (bigvm_qemu_caps_add_reply (caps, replies[i][0], reply, NULL));
+    }
+  g_autoptr (GVariant) variant = bigvm_qemu_caps_to_variant (caps);
+  g_autoptr (BigvmQemuCaps) back = bigvm_qemu_caps_from_variant (variant, NULL);
+  ck_assert_ptr_nonnull (back);
+  for (gsize i = 0; i < 2; i++)
+    {
+      const BigvmQemuCaps *c = i == 0 ? caps : back;
+      ck_assert_uint_eq (bigvm_qemu_machines (c)->len, 2);
+      ck_assert_uint_eq (bigvm_qemu_find_machine (c, "pc-q35-7.2")->cpu_max, 288);
+      ck_assert_uint_eq (bigvm_qemu_cpu_models (c)->len, 1);
+      ck_assert (!bigvm_qemu_find_cpu_model (c, "max")->deprecated);
+    }
+}
+END_TEST
+
 START_TEST (test_probe_real)
 {
   g_autoptr (GError) error = NULL;
@@ -298,6 +328,7 @@ suite_qemu (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("qmp");
   tcase_add_test (tc, test_qmp_lines);
+  tcase_add_test (tc, test_repeated_names);
   tcase_add_test (tc, test_qmp_faults);
   tcase_set_timeout (tc, 60);
   tcase_set_timeout (tc, 30);
