@@ -13,21 +13,36 @@ done
 [ "$(id -u)" = 0 ] || skip "qemu:///system needs root"
 
 # The daemons, and what they may change: /dev/kvm's mode, the images
-# directory the test writes to.
+# directory the test writes to, qemu.conf in a chroot (below).
 started=
 kvm_mode=$(stat -c %a /dev/kvm 2> /dev/null || true)
 images=/var/lib/libvirt/images
+qemu_conf=/etc/libvirt/qemu.conf
 dir=
 cleanup () {
   [ -n "$dir" ] && virsh -c qemu:///system destroy bigvm-lv > /dev/null 2>&1
   [ -n "$dir" ] && virsh -c qemu:///system destroy bigvm-lv-uefi > /dev/null 2>&1
   [ -n "$dir" ] && rm -rf "$dir"
-  for pid in $started; do kill "$pid" 2> /dev/null; done
+  for pid in $started; do
+    kill "$pid" 2> /dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  done
+  [ -f "$scratch/qemu.conf" ] && cp -p "$scratch/qemu.conf" "$qemu_conf"
   [ -n "$kvm_mode" ] && chmod "$kvm_mode" /dev/kvm
   rm -rf "$scratch"
 }
 trap cleanup EXIT
 if ! virsh -c qemu:///system version > /dev/null 2>&1; then
+  # libvirt starts each QEMU in a mount namespace of its own, first making
+  # / a slave mount (src/util/virprocess.c virProcessSetupPrivateMountNS);
+  # in a chroot / is no mount point and that fails ("Failed disable mount
+  # propagation out of the root filesystem").  The daemon started here is
+  # then told to use none, and qemu.conf is put back after.
+  if ! mountpoint -q /; then
+    cp -p "$qemu_conf" "$scratch/qemu.conf"
+    echo 'namespaces = []' >> "$qemu_conf"
+    note "/ is not a mount point (a chroot?): libvirt's QEMU mount namespace is off for this test"
+  fi
   pgrep -x virtlogd > /dev/null || { virtlogd -d && started="$started $(pgrep -nx virtlogd)"; }
   libvirtd -d || skip "libvirtd does not start here"
   started="$started $(pgrep -nx libvirtd)"
