@@ -268,6 +268,18 @@ sorted_contains (GVariant *sorted, const char *name)
   return sorted_find (sorted, name) >= 0;
 }
 
+/* The first entry of LIST (machines or models: their name comes first)
+ * named NAME, or NULL.  QEMU names each once; the readers below keep the
+ * first of a name repeated, which is the one this finds. */
+static gpointer
+named (GPtrArray *list, const char *name)
+{
+  for (guint i = 0; i < list->len; i++)
+    if (g_str_equal (*(char **) list->pdata[i], name))
+      return list->pdata[i];
+  return NULL;
+}
+
 /* The entry of LIST named NAME, made by MAKE from the cache's SORTED the
  * first time and kept in CAPS->found (under KIND and NAME), or found in
  * the probe's LIST. */
@@ -276,12 +288,7 @@ find (const BigvmQemuCaps *caps, GPtrArray *list, GVariant *sorted, const char *
       const char *name, gpointer (*make) (GVariant *))
 {
   if (sorted == NULL)
-    {
-      for (guint i = 0; i < list->len; i++)
-        if (g_str_equal (*(char **) list->pdata[i], name))
-          return list->pdata[i];
-      return NULL;
-    }
+    return named (list, name);
   g_autofree char *key = g_strconcat (kind, ":", name, NULL);
   gpointer entry = g_hash_table_lookup (caps->found, key);
   if (entry != NULL)
@@ -473,18 +480,6 @@ object_array (JsonNode *node, const char *what, GError **error)
   return array;
 }
 
-/* Whether LIST (of entries whose first member is their name) has NAME.
- * QEMU names each machine and model once; a reply that repeats one is
- * read as its first, which is what a lookup would find. */
-static gboolean
-listed (GPtrArray *list, const char *name)
-{
-  for (guint i = 0; i < list->len; i++)
-    if (g_str_equal (*(char **) list->pdata[i], name))
-      return TRUE;
-  return FALSE;
-}
-
 /* query-machines, or the cache's "machines". */
 static gboolean
 read_machines (BigvmQemuCaps *caps, JsonNode *node, GError **error)
@@ -497,7 +492,7 @@ read_machines (BigvmQemuCaps *caps, JsonNode *node, GError **error)
     {
       JsonObject *object = json_array_get_object_element (array, i);
       const char *name = member_string (object, "name");
-      if (name == NULL || listed (caps->machines, name))
+      if (name == NULL || named (caps->machines, name) != NULL)
         continue;
       BigvmMachineType *m = g_new0 (BigvmMachineType, 1);
       m->name = g_strdup (name);
@@ -523,7 +518,7 @@ read_cpu_models (BigvmQemuCaps *caps, JsonNode *node, GError **error)
     {
       JsonObject *object = json_array_get_object_element (array, i);
       const char *name = member_string (object, "name");
-      if (name == NULL || listed (caps->cpu_models, name))
+      if (name == NULL || named (caps->cpu_models, name) != NULL)
         continue;
       BigvmCpuModel *m = g_new0 (BigvmCpuModel, 1);
       m->name = g_strdup (name);
