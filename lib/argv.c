@@ -64,31 +64,14 @@ add_cpu (GPtrArray *argv, const BigvmPlan *plan)
   add_option_printf (argv, "-cpu", "%s%s", cpu, check[plan->cpu_check]);
 }
 
-/* "a-b" ranges of LIST (ascending guint), for QEMU's list syntax. */
-static GPtrArray *
-ranges (GArray *list)
-{
-  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
-
-  for (guint i = 0; i < list->len;)
-    {
-      guint first = g_array_index (list, guint, i), last = first;
-      while (++i < list->len && g_array_index (list, guint, i) == last + 1)
-        last++;
-      g_ptr_array_add (out, first == last ? g_strdup_printf ("%u", first)
-                                          : g_strdup_printf ("%u-%u", first, last));
-    }
-  return out;
-}
-
 /* ",KEY=a-b,KEY=c": QEMU reads a repeated key of a list property as more
  * of the list. */
 static void
 append_list (GString *out, const char *key, GArray *list)
 {
-  g_autoptr (GPtrArray) parts = ranges (list);
-  for (guint i = 0; i < parts->len; i++)
-    g_string_append_printf (out, ",%s=%s", key, (char *) parts->pdata[i]);
+  g_auto (GStrv) ranges = bigvm_list_ranges (list);
+  for (guint i = 0; ranges[i] != NULL; i++)
+    g_string_append_printf (out, ",%s=%s", key, ranges[i]);
 }
 
 /* Guest RAM through explicit backends, so its size and how the host

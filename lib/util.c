@@ -292,19 +292,26 @@ bigvm_read_input (const char *path, gsize max_bytes, char **ret_data, gsize *ret
   return TRUE;
 }
 
-char *
-bigvm_format_list (GArray *list)
+GStrv
+bigvm_list_ranges (GArray *list)
 {
-  GString *out = g_string_new (NULL);
+  GPtrArray *out = g_ptr_array_new ();
 
   for (guint i = 0; i < list->len;)
     {
       guint first = g_array_index (list, guint, i), last = first;
       while (++i < list->len && g_array_index (list, guint, i) == last + 1)
         last++;
-      g_string_append_printf (out, "%s%u", out->len > 0 ? "," : "", first);
-      if (last != first)
-        g_string_append_printf (out, "-%u", last);
+      g_ptr_array_add (out, first == last ? g_strdup_printf ("%u", first)
+                                          : g_strdup_printf ("%u-%u", first, last));
     }
-  return g_string_free (out, FALSE);
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_free (out, FALSE);
+}
+
+char *
+bigvm_format_list (GArray *list)
+{
+  g_auto (GStrv) ranges = bigvm_list_ranges (list);
+  return g_strjoinv (",", ranges);
 }

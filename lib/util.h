@@ -53,8 +53,10 @@ char *bigvm_echo (const char *text);
  * name or flavor value is shown, never obeyed. */
 char *bigvm_escape_control (const char *text);
 
-/* LIST (ascending guint: CPUs, nodes) as the kernel and libvirt write
- * it: "0-3,8". */
+/* LIST (ascending guint: CPUs, nodes) as ranges: "0-3", "8". */
+GStrv bigvm_list_ranges (GArray *list);
+
+/* LIST as the kernel and libvirt write it: "0-3,8". */
 char *bigvm_format_list (GArray *list);
 
 /* Edit distance, for "did you mean" suggestions. */
