@@ -6,6 +6,7 @@
 #include "argv.h"
 #include "errors.h"
 #include "file-write.h"
+#include "json-in.h"
 #include "json-out.h"
 #include "layout.h"
 #include "util.h"
@@ -564,7 +565,7 @@ static char *
 get_string (Reader *r, JsonObject *object, const char *where, const char *name)
 {
   JsonNode *node = member (r, object, where, name, JSON_NODE_VALUE);
-  if (node != NULL && json_node_get_value_type (node) == G_TYPE_STRING)
+  if (bigvm_json_holds (node, G_TYPE_STRING))
     return g_strdup (json_node_get_string (node));
   if (node != NULL)
     {
@@ -580,7 +581,7 @@ static guint64
 get_uint (Reader *r, JsonObject *object, const char *where, const char *name)
 {
   JsonNode *node = member (r, object, where, name, JSON_NODE_VALUE);
-  if (node != NULL && json_node_get_value_type (node) == G_TYPE_INT64
+  if (bigvm_json_holds (node, G_TYPE_INT64)
       && json_node_get_int (node) >= 0)
     return json_node_get_int (node);
   if (node != NULL)
@@ -603,7 +604,7 @@ get_strings (Reader *r, JsonObject *object, const char *where, const char *name)
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     {
       JsonNode *item = json_array_get_element (array, i);
-      if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
+      if (!bigvm_json_holds (item, G_TYPE_STRING))
         {
           g_set_error (r->error, BIGVM_ERROR, BIGVM_ERROR_FLAVOR,
                        "%s: not a " BIGVM_ABI_FORMAT " record: %s.%s[%u] is not a string",

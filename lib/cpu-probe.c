@@ -4,6 +4,7 @@
 #include "cpu-probe.h"
 
 #include "errors.h"
+#include "json-in.h"
 #include "util.h"
 
 #include <string.h>
@@ -56,18 +57,12 @@ qom_get (BigvmQmp *qmp, const char *path, const char *property, GError **error)
 }
 
 static gboolean
-holds (JsonNode *node, GType type)
-{
-  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
-}
-
-static gboolean
 get_string (BigvmQmp *qmp, const char *path, const char *property, char **ret, GError **error)
 {
   g_autoptr (JsonNode) node = qom_get (qmp, path, property, error);
   if (node == NULL)
     return FALSE;
-  if (!holds (node, G_TYPE_STRING))
+  if (!bigvm_json_holds (node, G_TYPE_STRING))
     return bad_shape (error, property);
   *ret = g_strdup (json_node_get_string (node));
   return TRUE;
@@ -79,7 +74,7 @@ get_int (BigvmQmp *qmp, const char *path, const char *property, gint64 *ret, GEr
   g_autoptr (JsonNode) node = qom_get (qmp, path, property, error);
   if (node == NULL)
     return FALSE;
-  if (!holds (node, G_TYPE_INT64))
+  if (!bigvm_json_holds (node, G_TYPE_INT64))
     return bad_shape (error, property);
   *ret = json_node_get_int (node);
   return TRUE;
@@ -121,9 +116,10 @@ words_text (JsonNode *node, GError **error)
       JsonNode *features = o != NULL ? json_object_get_member (o, "features") : NULL;
       Word w = { 0 };
 
-      if (eax == NULL || !holds (eax, G_TYPE_INT64) || (ecx != NULL && !holds (ecx, G_TYPE_INT64))
-          || reg == NULL || !holds (reg, G_TYPE_STRING) || strlen (json_node_get_string (reg)) != 3
-          || features == NULL || !holds (features, G_TYPE_INT64))
+      if (!bigvm_json_holds (eax, G_TYPE_INT64)
+          || (ecx != NULL && !bigvm_json_holds (ecx, G_TYPE_INT64))
+          || !bigvm_json_holds (reg, G_TYPE_STRING) || strlen (json_node_get_string (reg)) != 3
+          || !bigvm_json_holds (features, G_TYPE_INT64))
         {
           bad_shape (error, "feature-words");
           return NULL;
@@ -169,7 +165,7 @@ read_lost (JsonNode *node, BigvmCpuState *state, GError **error)
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *item = json_array_get_element (array, i);
-      if (!holds (item, G_TYPE_STRING))
+      if (!bigvm_json_holds (item, G_TYPE_STRING))
         return bad_shape (error, "unavailable-features");
       const char *name = json_node_get_string (item);
       if (*name == '\0')
@@ -236,7 +232,7 @@ read_features (BigvmQmp *qmp, const char *model, BigvmCpuState *state, GError **
     {
       const char *name = k->data;
       JsonNode *value = json_object_get_member (full, name);
-      if (!g_strv_contains (NOT_FEATURES, name) && value != NULL && holds (value, G_TYPE_BOOLEAN)
+      if (!g_strv_contains (NOT_FEATURES, name) && bigvm_json_holds (value, G_TYPE_BOOLEAN)
           && json_node_get_boolean (value)
           && !g_strv_contains ((const char *const *) state->lost, name))
         g_ptr_array_add (enabled, g_strdup (name));
@@ -244,7 +240,7 @@ read_features (BigvmQmp *qmp, const char *model, BigvmCpuState *state, GError **
   for (const char *const *knob = KNOBS; *knob != NULL; knob++)
     {
       JsonNode *value = json_object_get_member (full, *knob);
-      if (value != NULL && holds (value, G_TYPE_BOOLEAN))
+      if (bigvm_json_holds (value, G_TYPE_BOOLEAN))
         g_ptr_array_add (knobs, g_strdup_printf ("%s=%s", *knob,
                                                  json_node_get_boolean (value) ? "on" : "off"));
     }

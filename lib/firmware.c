@@ -5,6 +5,7 @@
 
 #include "errors.h"
 #include "flavor.h"
+#include "json-in.h"
 #include "util.h"
 
 #include <json-glib/json-glib.h>
@@ -57,10 +58,7 @@ get_object (JsonObject *object, const char *member)
 static const char *
 get_string (JsonObject *object, const char *member)
 {
-  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
-         && json_node_get_value_type (node) == G_TYPE_STRING
-         ? json_node_get_string (node) : NULL;
+  return object != NULL ? bigvm_json_member_string (object, member) : NULL;
 }
 
 /* MEMBER as a list of strings; FALSE if present with another shape. */
@@ -81,7 +79,7 @@ get_strings (JsonObject *object, const char *member, GStrv *ret)
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *item = json_array_get_element (array, i);
-      if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
+      if (!bigvm_json_holds (item, G_TYPE_STRING))
         return FALSE;
       g_ptr_array_add (out, g_strdup (json_node_get_string (item)));
     }

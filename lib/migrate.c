@@ -9,6 +9,7 @@
 #include "migrate.h"
 
 #include "errors.h"
+#include "json-in.h"
 #include "qmp.h"
 #include "util.h"
 
@@ -113,7 +114,7 @@ static guint64
 member_uint (JsonObject *o, const char *name)
 {
   JsonNode *node = o != NULL ? json_object_get_member (o, name) : NULL;
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64
+  if (!bigvm_json_holds (node, G_TYPE_INT64)
       || json_node_get_int (node) < 0)
     return 0;
   return json_node_get_int (node);
@@ -123,7 +124,7 @@ static gint64
 member_int_or (JsonObject *o, const char *name, gint64 absent)
 {
   JsonNode *node = o != NULL ? json_object_get_member (o, name) : NULL;
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+  if (!bigvm_json_holds (node, G_TYPE_INT64))
     return absent;
   return json_node_get_int (node);
 }
@@ -137,8 +138,7 @@ bigvm_migrate_sample_read (JsonNode *reply, BigvmMigrateSample *s)
   JsonObject *ram = ram_node != NULL && JSON_NODE_HOLDS_OBJECT (ram_node)
                     ? json_node_get_object (ram_node) : NULL;
   JsonNode *status_node = o != NULL ? json_object_get_member (o, "status") : NULL;
-  const char *status = status_node != NULL && JSON_NODE_HOLDS_VALUE (status_node)
-                       && json_node_get_value_type (status_node) == G_TYPE_STRING
+  const char *status = bigvm_json_holds (status_node, G_TYPE_STRING)
                        ? json_node_get_string (status_node) : NULL;
 
   g_strlcpy (s->status, status != NULL ? status : "none", sizeof s->status);
@@ -157,8 +157,7 @@ bigvm_migrate_sample_read (JsonNode *reply, BigvmMigrateSample *s)
   s->total_time_ms = member_int_or (o, "total-time", -1);
   g_clear_pointer (&s->error, g_free);
   JsonNode *error_node = o != NULL ? json_object_get_member (o, "error-desc") : NULL;
-  if (error_node != NULL && JSON_NODE_HOLDS_VALUE (error_node)
-      && json_node_get_value_type (error_node) == G_TYPE_STRING)
+  if (bigvm_json_holds (error_node, G_TYPE_STRING))
     s->error = g_strdup (json_node_get_string (error_node));
 }
 
@@ -233,7 +232,7 @@ check_source (BigvmQmp *qmp, GError **error)
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
           JsonNode *item = json_array_get_element (array, i);
-          if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
+          if (bigvm_json_holds (item, G_TYPE_STRING))
             g_string_append_printf (reasons, "\nQEMU: %s", json_node_get_string (item));
         }
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE,

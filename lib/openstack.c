@@ -14,6 +14,7 @@
 #include "argv.h"
 #include "bounds.h"
 #include "errors.h"
+#include "json-in.h"
 #include "nova-keys.h"
 #include "util.h"
 
@@ -130,7 +131,7 @@ read_properties (JsonObject *root, const char *source, GPtrArray *keys, GPtrArra
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+  if (bigvm_json_holds (node, G_TYPE_STRING))
     {
       if (parse_old_properties (json_node_get_string (node), keys, values))
         return TRUE;
@@ -143,7 +144,7 @@ read_properties (JsonObject *root, const char *source, GPtrArray *keys, GPtrArra
   for (GList *m = members; m != NULL; m = m->next)
     {
       JsonNode *value = json_object_get_member (properties, m->data);
-      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
+      if (!bigvm_json_holds (value, G_TYPE_STRING))
         {
           g_autofree char *key = g_strconcat ("properties.", (char *) m->data, NULL);
           return bad_json (error, source, key, "not a string, as Nova keeps every property");
@@ -154,15 +155,6 @@ read_properties (JsonObject *root, const char *source, GPtrArray *keys, GPtrArra
   return TRUE;
 }
 
-/* MEMBER of O when it is a string, else NULL. */
-static const char *
-string_member (JsonObject *o, const char *member)
-{
-  JsonNode *node = json_object_get_member (o, member);
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
-         && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
-}
-
 static gboolean
 get_int (JsonObject *root, const char *source, const char *key, gboolean required,
          gint64 *ret, GError **error)
@@ -171,10 +163,10 @@ get_int (JsonObject *root, const char *source, const char *key, gboolean require
 
   *ret = 0;
   if (node == NULL || JSON_NODE_HOLDS_NULL (node)
-      || (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+      || (bigvm_json_holds (node, G_TYPE_STRING)
           && *json_node_get_string (node) == '\0'))
     return required ? bad_json (error, source, key, "missing") : TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64
+  if (!bigvm_json_holds (node, G_TYPE_INT64)
       || json_node_get_int (node) < 0)
     return bad_json (error, source, key, "not a whole number from 0");
   *ret = json_node_get_int (node);
@@ -221,7 +213,7 @@ write_flavor (Writer *w, JsonObject *root, GError **error)
   gint64 ram, vcpus, disk, ephemeral, swap;
   JsonNode *name = json_object_get_member (root, "name");
 
-  if (name == NULL || !JSON_NODE_HOLDS_VALUE (name) || json_node_get_value_type (name) != G_TYPE_STRING)
+  if (!bigvm_json_holds (name, G_TYPE_STRING))
     return bad_json (error, w->source, "name", "missing, or not a string");
   if (strpbrk (json_node_get_string (name), "\r\n") != NULL)
     return bad_json (error, w->source, "name", "holds a line break, which no flavor value can");
@@ -235,8 +227,8 @@ write_flavor (Writer *w, JsonObject *root, GError **error)
   /* Above what 52 address bits hold, the size would not even fit. */
   if ((guint64) ram > BIGVM_MAX_RAM_BYTES / BIGVM_MiB)
     return bad_json (error, w->source, "ram", "more MiB than any guest can have");
-  const char *id = string_member (root, "id");
-  const char *description = string_member (root, "description");
+  const char *id = bigvm_json_member_string (root, "id");
+  const char *description = bigvm_json_member_string (root, "description");
   writer_line (w, NULL, "# From the OpenStack flavor %s%s%s%s%s.", json_node_get_string (name),
                id != NULL ? " (id " : "", id ?: "", id != NULL ? ")" : "",
                description != NULL && *description != '\0' ? ": " : "");
@@ -311,7 +303,7 @@ bigvm_openstack_import (const char *flavor_json, gsize flavor_len, const char *f
       JsonObject *image = parse_object (image_json, image_len, image_name, error, image_parser);
       if (image == NULL || !read_properties (image, image_name, keys, values, error))
         return NULL;
-      const char *name = string_member (image, "name") ?: "?";
+      const char *name = bigvm_json_member_string (image, "name") ?: "?";
       writer_line (&w, NULL, "# From the properties of the image %s.", name);
       w.source = image_name;
       for (guint i = 0; i < keys->len; i++)

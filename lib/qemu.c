@@ -4,6 +4,7 @@
 #include "qemu.h"
 
 #include "errors.h"
+#include "json-in.h"
 #include "qmp.h"
 #include "spawn.h"
 #include "util.h"
@@ -410,28 +411,18 @@ bigvm_qemu_close_names (GPtrArray *items, const char *name)
 
 /* ---- caps from QMP replies (pure) ------------------------------------- */
 
-static const char *
-member_string (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
-         && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
-}
-
 static gboolean
 member_bool (JsonObject *object, const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
-         && json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
+  return bigvm_json_holds (node, G_TYPE_BOOLEAN) && json_node_get_boolean (node);
 }
 
 static guint
 member_uint (JsonObject *object, const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_INT64)
+  if (!bigvm_json_holds (node, G_TYPE_INT64))
     return 0;
   gint64 value = json_node_get_int (node);
   return value < 0 || value > G_MAXUINT ? 0 : (guint) value;
@@ -449,7 +440,7 @@ member_strings (JsonObject *object, const char *name)
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
           JsonNode *item = json_array_get_element (array, i);
-          if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING
+          if (bigvm_json_holds (item, G_TYPE_STRING)
               && !g_ptr_array_find_with_equal_func (out, json_node_get_string (item),
                                                     g_str_equal, NULL))
             g_ptr_array_add (out, g_strdup (json_node_get_string (item)));
@@ -491,12 +482,12 @@ read_machines (BigvmQemuCaps *caps, JsonNode *node, GError **error)
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonObject *object = json_array_get_object_element (array, i);
-      const char *name = member_string (object, "name");
+      const char *name = bigvm_json_member_string (object, "name");
       if (name == NULL || named (caps->machines, name) != NULL)
         continue;
       BigvmMachineType *m = g_new0 (BigvmMachineType, 1);
       m->name = g_strdup (name);
-      m->alias = g_strdup (member_string (object, "alias"));
+      m->alias = g_strdup (bigvm_json_member_string (object, "alias"));
       m->is_default = member_bool (object, "is-default");
       m->deprecated = member_bool (object, "deprecated");
       m->cpu_max = member_uint (object, "cpu-max");
@@ -517,12 +508,12 @@ read_cpu_models (BigvmQemuCaps *caps, JsonNode *node, GError **error)
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonObject *object = json_array_get_object_element (array, i);
-      const char *name = member_string (object, "name");
+      const char *name = bigvm_json_member_string (object, "name");
       if (name == NULL || named (caps->cpu_models, name) != NULL)
         continue;
       BigvmCpuModel *m = g_new0 (BigvmCpuModel, 1);
       m->name = g_strdup (name);
-      m->alias_of = g_strdup (member_string (object, "alias-of"));
+      m->alias_of = g_strdup (bigvm_json_member_string (object, "alias-of"));
       m->deprecated = member_bool (object, "deprecated");
       g_auto (GStrv) unavailable = member_strings (object, "unavailable-features");
       m->unavailable = g_variant_ref_sink (g_variant_new_strv ((const char *const *) unavailable, -1));
@@ -537,7 +528,7 @@ static BigvmCpuExpansion *
 read_expansion (JsonObject *props)
 {
   BigvmCpuExpansion *e = g_new0 (BigvmCpuExpansion, 1);
-  e->vendor_id = g_strdup (member_string (props, "vendor") ?: "");
+  e->vendor_id = g_strdup (bigvm_json_member_string (props, "vendor") ?: "");
   e->lm = member_bool (props, "lm");
   e->pdpe1gb = member_bool (props, "pdpe1gb");
   e->pse36 = member_bool (props, "pse36");
@@ -550,7 +541,7 @@ has_property (JsonArray *properties, const char *name)
   for (guint i = 0; i < json_array_get_length (properties); i++)
     {
       JsonObject *p = json_array_get_object_element (properties, i);
-      if (g_strcmp0 (member_string (p, "name"), name) == 0)
+      if (g_strcmp0 (bigvm_json_member_string (p, "name"), name) == 0)
         return TRUE;
     }
   return FALSE;
@@ -649,8 +640,8 @@ cpu_flags (JsonArray *properties, GVariant *also)
   for (guint i = 0; i < json_array_get_length (properties); i++)
     {
       JsonObject *p = json_array_get_object_element (properties, i);
-      const char *name = member_string (p, "name");
-      if (name != NULL && g_strcmp0 (member_string (p, "type"), "bool") == 0
+      const char *name = bigvm_json_member_string (p, "name");
+      if (name != NULL && g_strcmp0 (bigvm_json_member_string (p, "type"), "bool") == 0
           && !g_strv_contains (not_flags, name) && !sorted_contains (also, name))
         g_ptr_array_add (names, (gpointer) name);
     }

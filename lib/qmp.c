@@ -4,6 +4,7 @@
 #include "qmp.h"
 
 #include "errors.h"
+#include "json-in.h"
 #include "json-out.h"
 #include "spawn.h"
 
@@ -70,10 +71,7 @@ bigvm_qmp_parse_line (const char *line, gsize len, gboolean *ret_event,
   if ((node = json_object_get_member (object, "error")) != NULL && JSON_NODE_HOLDS_OBJECT (node))
     {
       JsonObject *qmp_error = json_node_get_object (node);
-      const char *desc = json_object_has_member (qmp_error, "desc")
-                         && JSON_NODE_HOLDS_VALUE (json_object_get_member (qmp_error, "desc"))
-                         ? json_object_get_string_member_with_default (qmp_error, "desc", NULL)
-                         : NULL;
+      const char *desc = bigvm_json_member_string (qmp_error, "desc");
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "answered with an error: %s",
                    desc != NULL ? desc : "(no description)");
       return FALSE;
