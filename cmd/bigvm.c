@@ -128,6 +128,8 @@ fleet (const char *flavor, BigvmPurpose purpose, const BigvmAbi *record)
 {
   BigvmPipelineInput input = cli_pipeline_input (flavor, purpose, NULL);
   g_autoptr (GError) error = NULL;
+
+  input.abi_record = opt.abi;  /* RECORD is what each host is held to, not --diff's */
   g_autoptr (GPtrArray) hosts = bigvm_fleet_check (&input, opt.cpuid_dump, record, &error);
 
   if (hosts == NULL)
@@ -222,10 +224,11 @@ cmd_abi (const char *flavor, char **qemu_args)
   gboolean json = g_str_equal (opt.format, "json");
   g_autoptr (GError) error = NULL;
   g_autoptr (BigvmAbi) record = NULL;
-  g_autofree char *dump = g_steal_pointer (&opt.cpuid_dump);
-  g_autoptr (BigvmPipeline) p = pipeline (flavor, BIGVM_PURPOSE_ABI, qemu_args);
+  BigvmPipelineInput input = cli_pipeline_input (flavor, BIGVM_PURPOSE_ABI, qemu_args);
 
-  if (dump != NULL)
+  input.cpuid_dump = NULL;  /* this host's guest; the dumps are for the fleet below */
+  g_autoptr (BigvmPipeline) p = bigvm_pipeline_new (&input);
+  if (opt.cpuid_dump != NULL)
     {
       /* Held to the record given, else the guest's own, else the guest
        * as this host gives it now (which this host must be able to say). */
@@ -233,8 +236,6 @@ cmd_abi (const char *flavor, char **qemu_args)
       if (*held == NULL || (opt.diff != NULL && p->record == NULL))
         report (p, TRUE);
       record = g_steal_pointer (held);
-      opt.cpuid_dump = g_steal_pointer (&dump);
-      g_clear_pointer (&opt.diff, g_free);
       return fleet (flavor, BIGVM_PURPOSE_ABI, record);
     }
   report (p, TRUE);
