@@ -113,6 +113,9 @@ refused 69 "ram: 100 TiB is more than QEMU's SMBIOS tables hold" \
 qemu_refuses "cannot set up guest memory" $Q -machine memory-backend=r \
   -object memory-backend-ram,id=r,size=100T,reserve=off -m 100T -cpu max,phys-bits=48 ||
   fail "QEMU took 100 TiB"
+# The largest RAM bigvm reads, 262144 SMBIOS records: refused at once.
+refused 69 "ram: 4096 TiB is more than QEMU's SMBIOS tables hold: .*; at most 18944 GiB" \
+  "$(flavor smbios4p "name = a" "ram = 4096T" "vcpus = 1" "$big" "hw:maxphysaddr_bits = 52")"
 note "SMBIOS: 18944 GiB starts, 18945 GiB and 100 TiB refused by both"
 
 # ---- files: twins, missing ones, missing directories, the firmware's own ---
