@@ -4,6 +4,7 @@
 #include "file-write.h"
 
 #include "errors.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,22 +17,6 @@ fail_errno (GError **error, int saved_errno, const char *what, const char *path)
   g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_UNAVAILABLE, "%s %s: %s", what, path,
                g_strerror (saved_errno));
   return FALSE;
-}
-
-static gboolean
-write_all (int fd, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return FALSE;
-      data += n;
-      len -= n;
-    }
-  return TRUE;
 }
 
 gboolean
@@ -49,7 +34,7 @@ bigvm_file_create_new (const char *path, const char *what, const char *data, gsi
   int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
     return fail_errno (error, errno, "cannot create a file in", dir);
-  if (!write_all (fd, data, len) || fsync (fd) < 0)
+  if (!bigvm_write_all (fd, data, len) || fsync (fd) < 0)
     {
       int saved_errno = errno;
       close (fd);

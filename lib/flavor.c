@@ -1367,26 +1367,12 @@ bigvm_flavor_load (const char *path, GError **error)
       return NULL;
     }
 
-  g_autofree char *data = g_malloc (BIGVM_FLAVOR_MAX_BYTES + 1);
-  gsize len = 0;
-  for (;;)
-    {
-      ssize_t n = read (fd, data + len, BIGVM_FLAVOR_MAX_BYTES + 1 - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved_errno = errno;
-          close (fd);
-          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "%s: %s", path,
-                       g_strerror (saved_errno));
-          return NULL;
-        }
-      len += n;
-      if (n == 0 || len > BIGVM_FLAVOR_MAX_BYTES)
-        break;
-    }
+  g_autofree char *data = NULL;
+  gsize len;
+  gboolean read_all = bigvm_read_fd (fd, path, BIGVM_FLAVOR_MAX_BYTES + 1, &data, &len, error);
   close (fd);
+  if (!read_all)
+    return NULL;
   if (len > BIGVM_FLAVOR_MAX_BYTES)
     {
       g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT,

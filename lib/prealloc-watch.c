@@ -163,22 +163,6 @@ bigvm_prealloc_watch_line (const BigvmPreallocWatch *watch, guint64 taken, gdoub
   return g_string_free (line, FALSE);
 }
 
-static void
-put (int fd, const char *text)
-{
-  gsize len = strlen (text);
-  while (len > 0)
-    {
-      ssize_t n = write (fd, text, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return;
-      text += n;
-      len -= n;
-    }
-}
-
 /* Writes the progress after TAKEN pages to FD: a bar redrawn in place,
  * ended once the pages are all taken, or a line. */
 static void
@@ -189,7 +173,7 @@ show (const BigvmPreallocWatch *watch, int fd, gboolean bar, guint64 taken, gint
   g_autofree char *line = bigvm_prealloc_watch_line (watch, taken, seconds, bar && !done);
   g_autofree char *out = bar ? g_strdup_printf ("\r%s\033[K%s", line, done ? "\r\n" : "")
                              : g_strdup_printf ("%s\n", line);
-  put (fd, out);
+  bigvm_write_all (fd, out, strlen (out));
 }
 
 static gboolean
@@ -232,7 +216,7 @@ watch_loop (BigvmPreallocWatch *watch, pid_t qemu, int fd)
   if (taken >= watch->needed)
     show (watch, fd, bar, taken, start);
   else if (bar)
-    put (fd, "\r\n");
+    bigvm_write_all (fd, "\r\n", 2);
 }
 
 gboolean

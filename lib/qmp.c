@@ -7,6 +7,7 @@
 #include "json-in.h"
 #include "json-out.h"
 #include "spawn.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -247,15 +248,8 @@ send_command (BigvmQmp *qmp, const char *command, JsonObject *arguments, GError 
   g_autofree char *text = bigvm_json_to_string (builder);
   g_autofree char *line = g_strconcat (text, "\n", NULL);
 
-  for (const char *p = line; *p != '\0';)
-    {
-      ssize_t n = write (qmp->in_fd, p, strlen (p));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return fail (qmp, error, "stopped reading its QMP input");
-      p += n;
-    }
+  if (!bigvm_write_all (qmp->in_fd, line, strlen (line)))
+    return fail (qmp, error, "stopped reading its QMP input");
   return TRUE;
 }
 

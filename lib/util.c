@@ -251,14 +251,60 @@ bigvm_parse_rate (const char *text, guint64 *ret_bytes, GError **error)
 }
 
 gboolean
+bigvm_write_all (int fd, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+gboolean
+bigvm_read_fd (int fd, const char *name, gsize limit, char **ret_data, gsize *ret_len,
+               GError **error)
+{
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  guint8 buf[65536];
+
+  /* No more than LIMIT: /dev/zero never ends. */
+  while (data->len < limit)
+    {
+      ssize_t n = read (fd, buf, MIN (sizeof buf, limit - data->len));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "%s: %s", name,
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (data, buf, n);
+    }
+  *ret_len = data->len;
+  g_byte_array_append (data, (const guint8 *) "", 1);
+  *ret_data = (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
+  return TRUE;
+}
+
+gboolean
 bigvm_read_input (const char *path, gsize max_bytes, char **ret_data, gsize *ret_len,
                   GError **error)
 {
   gboolean stdin_ = path == NULL || g_str_equal (path, "-");
   const char *name = stdin_ ? "standard input" : path;
   int fd = stdin_ ? 0 : open (path, O_RDONLY | O_CLOEXEC);
-  g_autoptr (GByteArray) data = g_byte_array_new ();
-  guint8 buf[65536];
+  g_autofree char *data = NULL;
+  gsize len;
 
   if (fd < 0)
     {
@@ -267,28 +313,18 @@ bigvm_read_input (const char *path, gsize max_bytes, char **ret_data, gsize *ret
                    g_strerror (saved_errno));
       return FALSE;
     }
-  /* Read no more than is allowed: /dev/zero never ends. */
-  for (;;)
+  gboolean read_all = bigvm_read_fd (fd, name, max_bytes + 1, &data, &len, error);
+  if (!stdin_)
+    close (fd);
+  if (!read_all)
+    return FALSE;
+  if (len > max_bytes)
     {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0 || data->len + (gsize) n > max_bytes)
-        {
-          int saved_errno = errno;
-          if (!stdin_)
-            close (fd);
-          if (n == 0)
-            break;
-          g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "%s: %s", name,
-                       n < 0 ? g_strerror (saved_errno) : "too large");
-          return FALSE;
-        }
-      g_byte_array_append (data, buf, n);
+      g_set_error (error, BIGVM_ERROR, BIGVM_ERROR_NO_INPUT, "%s: too large", name);
+      return FALSE;
     }
-  *ret_len = data->len;
-  g_byte_array_append (data, (const guint8 *) "", 1);
-  *ret_data = (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
+  *ret_len = len;
+  *ret_data = g_steal_pointer (&data);
   return TRUE;
 }
 

@@ -66,6 +66,15 @@ guint bigvm_edit_distance (const char *a, const char *b);
  * address (g_strcmp0 itself would compare the addresses). */
 int bigvm_compare_strings (gconstpointer a, gconstpointer b);
 
+/* All LEN bytes of DATA written to FD, through short writes and EINTR;
+ * FALSE with errno set when write fails. */
+gboolean bigvm_write_all (int fd, const char *data, gsize len);
+
+/* What FD holds up to its end or LIMIT bytes, whichever comes first,
+ * NUL-terminated; unreadable is BIGVM_ERROR_NO_INPUT naming NAME. */
+gboolean bigvm_read_fd (int fd, const char *name, gsize limit, char **ret_data, gsize *ret_len,
+                        GError **error);
+
 /* The contents of PATH, or of standard input for NULL or "-",
  * NUL-terminated, read only up to MAX_BYTES: more, or unreadable, is
  * BIGVM_ERROR_NO_INPUT naming it. */
